@@ -1,0 +1,64 @@
+"""The grading scale as configuration: points → letter, grade points, pass/fail; GPA."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils.translation import gettext as _
+
+from backend.core.exceptions import ValidationFailed
+
+from .models import GradeBand, GradingScale
+
+
+@dataclass(frozen=True)
+class Grade:
+    letter: str
+    grade_point: Decimal
+    is_passing: bool
+
+
+@dataclass(frozen=True)
+class Scale:
+    min_points: Decimal
+    max_points: Decimal
+    bands: tuple[GradeBand, ...]
+
+    def grade(self, points: Decimal) -> Grade | None:
+        """The band holding `points`, or None when the points are outside the scale."""
+        if not (self.min_points <= points <= self.max_points):
+            return None
+        # Bands are sorted from the top; 94.5 belongs to the highest band whose floor it reaches.
+        band = next((b for b in self.bands if b.min_points <= points), None)
+        return Grade(band.letter, band.grade_point, band.is_passing) if band else None
+
+
+def default_scale() -> Scale:
+    scale = GradingScale.objects.filter(is_default=True).first()
+    if scale is None:
+        raise ValidationFailed(_("No default grading scale is configured."), code="no_scale")
+    return Scale(scale.min_points, scale.max_points, tuple(scale.bands.order_by("-min_points")))
+
+
+def grade_for(points: Decimal, scale: Scale | None = None) -> Grade:
+    grade = (scale or default_scale()).grade(points)
+    if grade is None:
+        raise ValidationFailed(
+            _("%(points)s points are outside the grading scale.") % {"points": points},
+            fields={"points": [_("Points must be within the grading scale.")]},
+        )
+    return grade
+
+
+def gpa(weighted: Iterable[tuple[int, Decimal]]) -> Decimal:
+    """GPA = Σ(credits × grade points) / Σ(credits), rounded half up to two decimals."""
+    total_credits = 0
+    total = Decimal(0)
+    for credits, grade_point in weighted:
+        total_credits += credits
+        total += credits * grade_point
+    if not total_credits:
+        return Decimal("0.00")
+    return (total / total_credits).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

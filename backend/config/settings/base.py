@@ -1,0 +1,253 @@
+"""Settings shared by every environment; everything that differs between machines comes from the environment.
+
+With no variables set this is the embedded default: SQLite in WAL mode, Celery on a filesystem broker,
+e-mail written to files. DATABASE_URL / REDIS_URL switch the same code to PostgreSQL and Redis.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from celery.schedules import crontab
+
+BASE_DIR = Path(__file__).resolve().parents[3]
+VAR_DIR = Path(environ.Env().str("QUJAT_VAR_DIR", default=str(BASE_DIR / "var")))
+
+env = environ.Env()
+# `make` writes generated local secrets (SECRET_KEY, the key-encryption key) to .env, never to the repo.
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+INSECURE_SECRET_KEY = "insecure-local-development-key-never-use-in-production"  # noqa: S105
+SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_SECRET_KEY)
+DEBUG = env.bool("DEBUG", default=False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# The public address printed in QR codes and e-mails.
+QUJAT_SITE_URL = env.str("QUJAT_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Encrypts signers' private keys (PKCS#8); comes from the environment only.
+QUJAT_KEY_ENCRYPTION_KEY = env.str("QUJAT_KEY_ENCRYPTION_KEY", default="")
+# Optional RFC 3161 timestamp authority: with it signatures are PAdES-B-T, without it PAdES-B-B.
+QUJAT_TSA_URL = env.str("QUJAT_TSA_URL", default="")
+QUJAT_UNIVERSITY_NAME = env.str("QUJAT_UNIVERSITY_NAME", default="")
+QUJAT_AIS_NAME = env.str("QUJAT_AIS_NAME", default="Сириус")
+# The Kazakh version of the journal SOP routes the note through the dean's council instead of two dean visas.
+QUJAT_REOPEN_ROUTING = env.str("QUJAT_REOPEN_ROUTING", default="individual_visas")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "axes",
+    "backend.core",
+    "backend.accounts",
+    "backend.academics",
+    "backend.workflow",
+    "backend.demo",
+    "backend.api",
+    "backend.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "backend.config.urls"
+WSGI_APPLICATION = "backend.config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "backend.web.context_processors.header",
+            ],
+        },
+    },
+]
+
+# --- database -------------------------------------------------------------------------------------
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'qujat.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        # IMMEDIATE takes the write lock at BEGIN, so concurrent writers queue instead of failing
+        # half-way with "database is locked"; WAL lets readers proceed meanwhile.
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+    }
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- cache, Celery --------------------------------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+    CELERY_RESULT_BACKEND = REDIS_URL
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": VAR_DIR / "cache",
+        }
+    }
+    # A broker made of folders: worker, beat and web share it without any server running.
+    CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(VAR_DIR / "celery" / "queue"),
+        "data_folder_out": str(VAR_DIR / "celery" / "queue"),
+        "processed_folder": str(VAR_DIR / "celery" / "processed"),
+        "control_folder": str(VAR_DIR / "celery" / "control"),
+        "store_processed": False,
+    }
+    CELERY_RESULT_BACKEND = f"file://{VAR_DIR / 'celery' / 'results'}"
+    for folder in ("queue", "processed", "results", "control"):
+        (VAR_DIR / "celery" / folder).mkdir(parents=True, exist_ok=True)
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_TIME_LIMIT = 300
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_RESULT_EXPIRES = timedelta(days=1)
+CELERY_TIMEZONE = "UTC"
+QUJAT_TIMER_INTERVAL_SECONDS = env.int("QUJAT_TIMER_INTERVAL_SECONDS", default=15)
+CELERY_BEAT_SCHEDULE = {
+    "fire-due-timers": {
+        "task": "backend.workflow.tasks.fire_due_timers",
+        "schedule": timedelta(seconds=QUJAT_TIMER_INTERVAL_SECONDS),
+    },
+    "send-due-soon-notices": {
+        "task": "backend.inbox.tasks.send_due_soon_notices",
+        "schedule": timedelta(hours=1),
+    },
+    "send-daily-digests": {
+        "task": "backend.inbox.tasks.send_daily_digests",
+        "schedule": crontab(hour=2, minute=0),  # 07:00 in Almaty
+    },
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --- e-mail ---------------------------------------------------------------------------------------
+if env.str("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+else:
+    # Demo users read what was "sent" in var/mail.
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = VAR_DIR / "mail"
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Qujat <noreply@qujat.local>")
+
+# --- auth -----------------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:login"
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "backend.web.errors.locked_out"
+AXES_SENSITIVE_PARAMETERS = ["password"]
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = 60 * 60 * 12
+
+# --- i18n -----------------------------------------------------------------------------------------
+LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="kk")
+LANGUAGES = [("kk", "Қазақша"), ("ru", "Русский"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "backend" / "locale"]
+TIME_ZONE = "Asia/Almaty"
+USE_I18N = True
+USE_TZ = True
+
+# --- files ----------------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_URL = "/media/"
+MEDIA_ROOT = VAR_DIR / "media"
+STORAGES = {
+    # Any Django storage (an S3-compatible one included) can replace this through STORAGES.
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+DOCUMENT_TEMPLATES_DIR = BASE_DIR / "document_templates"
+BPMN_DIR = BASE_DIR / "bpmn"
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+QUJAT_ATTACHMENT_MAX_BYTES = env.int("QUJAT_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+
+# --- LibreOffice converter ------------------------------------------------------------------------
+QUJAT_CONVERTER_HOST = env.str("QUJAT_CONVERTER_HOST", default="127.0.0.1")
+QUJAT_CONVERTER_PORT = env.int("QUJAT_CONVERTER_PORT", default=2003)
+QUJAT_CONVERTER_UNO_PORT = env.int("QUJAT_CONVERTER_UNO_PORT", default=2002)
+QUJAT_CONVERTER_TIMEOUT = env.int("QUJAT_CONVERTER_TIMEOUT", default=60)
+QUJAT_CONVERTER_PYTHON = env.str(
+    "QUJAT_CONVERTER_PYTHON", default=str(BASE_DIR / ".venv-uno" / "bin" / "python")
+)
+
+# --- REST API -------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first: its WWW-Authenticate header makes a bad token a 401, not a 403.
+        "backend.api.authentication.HashedTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "backend.core.exceptions.api_exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 25,
+    "DEFAULT_THROTTLE_RATES": {"verification": "30/min", "login": "10/min"},
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Qujat API",
+    "DESCRIPTION": "Processes, tasks, documents and signatures of the registrar office.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "/static/vendor/swagger-ui-dist",
+    "SWAGGER_UI_FAVICON_HREF": "/static/vendor/swagger-ui-dist/favicon-32x32.png",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
+}

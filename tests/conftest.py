@@ -1,0 +1,78 @@
+"""Shared fixtures: the demo university (seeded once per test database), API clients, service markers."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from backend.accounts.models import OrgUnit, User
+
+REQUIRE_SERVICES = os.environ.get("QUJAT_REQUIRE_SERVICES") == "1"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """PostgreSQL/Redis tests skip on the embedded default; under CI (QUJAT_REQUIRE_SERVICES=1) never."""
+    on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
+    on_redis = bool(os.environ.get("REDIS_URL"))
+    if REQUIRE_SERVICES and not (on_postgres and on_redis):
+        raise pytest.UsageError("CI runs every test: set DATABASE_URL=postgres://… and REDIS_URL=redis://…")
+    for item in items:
+        if item.get_closest_marker("postgres") and not on_postgres:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (CI does)"))
+        if item.get_closest_marker("redis") and not on_redis:
+            item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL (CI does)"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Throttle counters and cached pages must not leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> None:
+    from backend.demo.seed import seed_demo
+
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        seed_demo()
+
+
+@pytest.fixture
+def demo(db: None) -> None:
+    """The demo university; seeded again if a transactional test flushed it."""
+    if not OrgUnit.objects.filter(code="university").exists():
+        from backend.demo.seed import seed_demo
+
+        seed_demo()
+
+
+@pytest.fixture
+def transactional_demo(transactional_db: None) -> None:
+    """The demo university for tests whose transactions really commit (threads, Celery, a live server)."""
+    from backend.demo.seed import seed_demo
+
+    if not OrgUnit.objects.filter(code="university").exists():
+        seed_demo()
+
+
+def user(username: str) -> User:
+    return User.objects.get(username=username)
+
+
+def api_as(username: str) -> APIClient:
+    """An API client authenticated the way real clients are: with an issued token."""
+    from backend.accounts.services import api_token_issue
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=user(username))}")
+    return client
+
+
+@pytest.fixture
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
