@@ -12,7 +12,9 @@ def settings_value(module: str, expression: str, **env: str) -> subprocess.Compl
     clean = {
         k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY"}
     }
-    clean.update(env, DJANGO_SETTINGS_MODULE=module, QUJAT_VAR_DIR="/tmp/qujat-settings-test")
+    clean.update(
+        env, DJANGO_SETTINGS_MODULE=module, QUJAT_VAR_DIR="/tmp/qujat-settings-test", QUJAT_ENV_FILE="/nonexistent"
+    )
     code = f"import django; django.setup(); from django.conf import settings; print({expression})"
     return subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60

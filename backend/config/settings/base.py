@@ -15,7 +15,7 @@ VAR_DIR = Path(environ.Env().str("QUJAT_VAR_DIR", default=str(BASE_DIR / "var"))
 
 env = environ.Env()
 # `make` writes generated local secrets (SECRET_KEY, the key-encryption key) to .env, never to the repo.
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+environ.Env.read_env(env.str("QUJAT_ENV_FILE", default=str(BASE_DIR / ".env")), overwrite=False)
 
 INSECURE_SECRET_KEY = "insecure-local-development-key-never-use-in-production"  # noqa: S105
 SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_SECRET_KEY)
