@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "backend.accounts",
     "backend.academics",
     "backend.workflow",
+    "backend.documents",
     "backend.demo",
     "backend.api",
     "backend.web",

@@ -1,0 +1,266 @@
+"""Process definitions, instances, the human-task projection, pending timers and the history log."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from backend.accounts.models import OrgUnit
+from backend.core.models import pick_language
+
+
+class ProcessDefinition(models.Model):
+    """One deployed version of a BPMN process; the spec is stored once per content hash."""
+
+    key = models.CharField(_("process key"), max_length=100, help_text=_("The BPMN process id."))
+    version = models.PositiveIntegerField(_("version"))
+    title = models.JSONField(_("title"), default=dict, help_text=_("The process name in kk/ru/en."))
+    source_file = models.CharField(_("file"), max_length=255)
+    content_hash = models.CharField(_("content hash"), max_length=64)
+    bpmn_xml = models.TextField(_("BPMN XML"))
+    spec = models.JSONField(_("serialized spec"))
+    forms = models.JSONField(_("task forms"), default=dict)
+    routing = models.JSONField(_("lane routing"), default=dict)
+    deployed_at = models.DateTimeField(_("deployed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("process definition")
+        verbose_name_plural = _("process definitions")
+        ordering = ["key", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "version"], name="definition_version_unique"),
+            models.UniqueConstraint(fields=["key", "content_hash"], name="definition_content_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} v{self.version}"
+
+    def title_in(self, language: str | None = None) -> str:
+        return pick_language(self.title, language) or self.key
+
+
+class ProcessInstance(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running", _("running")
+        COMPLETED = "completed", _("completed")
+        CANCELLED = "cancelled", _("cancelled")
+        SUSPENDED = "suspended", _("suspended")
+        ERROR = "error", _("error")
+
+    definition = models.ForeignKey(
+        ProcessDefinition, verbose_name=_("definition"), on_delete=models.PROTECT, related_name="instances"
+    )
+    process_key = models.CharField(_("process key"), max_length=100, db_index=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.RUNNING)
+    business_key = models.CharField(_("business key"), max_length=100, blank=True, db_index=True)
+    subject = models.JSONField(
+        _("subject"), default=dict, help_text=_("What the case is about, in kk/ru/en.")
+    )
+    state = models.JSONField(_("engine state"), default=dict)
+    data = models.JSONField(_("process data"), default=dict)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="started_instances",
+    )
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=0)
+    incident = models.TextField(_("incident"), blank=True)
+
+    class Meta:
+        verbose_name = _("process instance")
+        verbose_name_plural = _("process instances")
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["process_key", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.process_key} #{self.pk}"
+
+    def subject_in(self, language: str | None = None) -> str:
+        return pick_language(self.subject, language) or str(self)
+
+
+class HumanTask(models.Model):
+    """A READY user task, projected out of the engine state so inboxes are plain indexed queries."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        COMPLETED = "completed", _("completed")
+        CANCELLED = "cancelled", _("cancelled")
+
+    instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="tasks")
+    engine_task_id = models.UUIDField(_("engine task id"))
+    spec_id = models.CharField(_("task"), max_length=100)
+    process_key = models.CharField(_("process key"), max_length=100)
+    title = models.JSONField(_("title"), default=dict)
+    lane = models.CharField(_("lane"), max_length=100, blank=True)
+    role = models.CharField(_("role"), max_length=40, blank=True)
+    org_unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("scope"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_tasks",
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True)
+    priority = models.SmallIntegerField(_("priority"), default=0)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("completed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="completed_tasks",
+    )
+    completed_for = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("completed as substitute for"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    submitted_data = models.JSONField(_("submitted data"), default=dict, blank=True)
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requester"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    subject = models.JSONField(_("subject"), default=dict)
+    search_text = models.TextField(_("search text"), blank=True)
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        ordering = ["due_at", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["instance", "engine_task_id"], name="task_engine_id_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["assignee", "status", "due_at"], name="task_assignee_open"),
+            models.Index(fields=["status", "due_at"], name="task_status_due"),
+            models.Index(fields=["instance", "status"], name="task_instance_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title_in()} ({self.instance})"
+
+    def title_in(self, language: str | None = None) -> str:
+        return pick_language(self.title, language) or self.spec_id
+
+    def subject_in(self, language: str | None = None) -> str:
+        return pick_language(self.subject, language)
+
+
+class TaskCandidate(models.Model):
+    """Someone who may claim and complete a task: a role holder, a deputy or a substitute."""
+
+    task = models.ForeignKey(HumanTask, on_delete=models.CASCADE, related_name="candidates")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="candidate_tasks"
+    )
+    acting_for = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    is_open = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["task", "user"], name="candidate_unique")]
+        indexes = [
+            models.Index(fields=["user", "task"], name="candidate_open_by_user", condition=Q(is_open=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.task_id}"
+
+
+class Timer(models.Model):
+    """A pending deadline: a BPMN timer event, or a task's reminder and escalation."""
+
+    class Kind(models.TextChoices):
+        BPMN = "bpmn", _("timer event")
+        REMINDER = "reminder", _("reminder")
+        ESCALATION = "escalation", _("escalation")
+
+    instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="timers")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    task = models.ForeignKey(
+        HumanTask, null=True, blank=True, on_delete=models.CASCADE, related_name="timers"
+    )
+    engine_task_id = models.UUIDField(null=True, blank=True)
+    due_at = models.DateTimeField()
+    fired_at = models.DateTimeField(null=True, blank=True)
+    cancelled = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["due_at"],
+                name="timer_pending_due",
+                condition=Q(fired_at__isnull=True, cancelled=False),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.due_at:%Y-%m-%d %H:%M} ({self.instance})"
+
+
+class HistoryEvent(models.Model):
+    """Append-only, hash-chained log of what happened to an instance, written with the change itself."""
+
+    class Kind(models.TextChoices):
+        STARTED = "started", _("started")
+        TASK_CREATED = "task_created", _("task created")
+        CLAIMED = "claimed", _("claimed")
+        RELEASED = "released", _("released")
+        DELEGATED = "delegated", _("delegated")
+        COMPLETED = "completed", _("task completed")
+        TIMER_FIRED = "timer_fired", _("timer fired")
+        REMINDER = "reminder", _("reminder sent")
+        ESCALATED = "escalated", _("escalated")
+        DOCUMENT_GENERATED = "document_generated", _("document generated")
+        SIGNED = "signed", _("signed")
+        COMMENTED = "commented", _("comment")
+        ATTACHED = "attached", _("attachment added")
+        ERROR = "error", _("error")
+        RETRIED = "retried", _("retried")
+        SUSPENDED = "suspended", _("suspended")
+        RESUMED = "resumed", _("resumed")
+        CANCELLED = "cancelled", _("cancelled")
+        FINISHED = "finished", _("process finished")
+        NOTE = "note", _("note")
+
+    instance = models.ForeignKey(ProcessInstance, on_delete=models.PROTECT, related_name="history")
+    seq = models.PositiveIntegerField()
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField()
+    payload = models.JSONField(default=dict)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["instance", "seq"]
+        constraints = [models.UniqueConstraint(fields=["instance", "seq"], name="history_seq_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.instance} #{self.seq} {self.kind}"
