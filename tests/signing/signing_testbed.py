@@ -6,7 +6,6 @@ helpers without colliding with other directories' conftest modules.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import os
 import shutil
@@ -16,18 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+from signing.keys import Credential
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-# The editable install's import map was built before signing/ existed; until it is reinstalled,
-# make the repository importable the way `python -m pytest` from the repo root would.
-if importlib.util.find_spec("signing") is None:
-    sys.path.insert(0, str(REPO_ROOT))
-
-from pyhanko.pdf_utils import generic  # noqa: E402
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: E402
-
-from signing.keys import Credential  # noqa: E402
 
 REGISTRAR_NAME = "Байльдинова Клара Жақсылыққызы"
 REGISTRAR_IIN = "880101400123"
