@@ -9,6 +9,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from backend.accounts.models import OrgUnit, User
+from backend.workflow.models import ProcessDefinition
 
 REQUIRE_SERVICES = os.environ.get("QUJAT_REQUIRE_SERVICES") == "1"
 
@@ -53,11 +54,32 @@ def demo(db: None) -> None:
 
 @pytest.fixture
 def transactional_demo(transactional_db: None) -> None:
-    """The demo university for tests whose transactions really commit (threads, Celery, a live server)."""
-    from backend.demo.seed import seed_demo
+    """The demo university for tests whose transactions really commit (threads, Celery, a live server).
 
+    A transactional test empties every table afterwards, data from migrations included, so this puts back
+    what migrations would have: the default grading scale and the deployed processes.
+    """
+    from backend.academics.grading import install_default_scale
+    from backend.demo.seed import seed_demo
+    from backend.workflow.deployment import default_diagrams, deploy_file
+
+    install_default_scale()
+    for path in default_diagrams():
+        deploy_file(path)
     if not OrgUnit.objects.filter(code="university").exists():
         seed_demo()
+
+
+@pytest.fixture
+def engine_test_process(demo: None) -> ProcessDefinition:
+    """The engine's test process (tests/workflow/engine_test.bpmn), deployed."""
+    from pathlib import Path
+
+    from backend.workflow.deployment import deploy_file
+    from backend.workflow.models import ProcessDefinition
+
+    deploy_file(Path(__file__).parent / "workflow" / "engine_test.bpmn")
+    return ProcessDefinition.objects.get(key="qujat_engine_test")
 
 
 def user(username: str) -> User:

@@ -5,12 +5,40 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.utils.translation import gettext as _
 
 from backend.core.exceptions import ValidationFailed
 
 from .models import GradeBand, GradingScale
+
+# Kazakhstan's credit-system letter scale (order No. 152): installed as the default, editable in the admin.
+DEFAULT_BANDS: list[tuple[str, int, int, str, bool]] = [
+    ("A", 95, 100, "4.00", True),
+    ("A-", 90, 94, "3.67", True),
+    ("B+", 85, 89, "3.33", True),
+    ("B", 80, 84, "3.00", True),
+    ("B-", 75, 79, "2.67", True),
+    ("C+", 70, 74, "2.33", True),
+    ("C", 65, 69, "2.00", True),
+    ("C-", 60, 64, "1.67", True),
+    ("D+", 55, 59, "1.33", True),
+    ("D", 50, 54, "1.00", True),
+    ("FX", 25, 49, "0.00", False),
+    ("F", 0, 24, "0.00", False),
+]
+
+
+def install_default_scale(scale_model: Any = GradingScale, band_model: Any = GradeBand) -> None:
+    """Install the order No. 152 scale unless a default exists (also called by a data migration)."""
+    if scale_model.objects.filter(is_default=True).exists():
+        return
+    scale = scale_model.objects.create(code="kz-152", name="Order No. 152 (0–100)", is_default=True)
+    band_model.objects.bulk_create(
+        band_model(scale=scale, letter=letter, min_points=low, max_points=high, grade_point=Decimal(gp), is_passing=ok)
+        for letter, low, high, gp, ok in DEFAULT_BANDS
+    )
 
 
 @dataclass(frozen=True)

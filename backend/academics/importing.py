@@ -207,9 +207,7 @@ class DisciplineImporter(Importer):
         parent_code = (row.get("parent_code") or "").strip()
         needs_parent = kind in (Discipline.Kind.BLOCK, Discipline.Kind.MODULAR)
         if needs_parent and not parent_code:
-            raise _RowInvalid(
-                "parent_code", _("A block or modular discipline names the discipline it belongs to.")
-            )
+            raise _RowInvalid("parent_code", _("A block or modular discipline names the discipline it belongs to."))
         if not needs_parent and parent_code:
             raise _RowInvalid("parent_code", _("Only blocks and modular disciplines belong to another one."))
         if parent_code and parent_code not in self.known_codes | self.file_codes:
@@ -255,9 +253,7 @@ class GradeImporter(Importer):
         discipline = _lookup(self.disciplines, row, "discipline_code", gettext_lazy("discipline"))
         period_key = f"{_required(row, 'academic_year')}/{_required(row, 'term')}"
         if period_key not in self.periods:
-            raise _RowInvalid(
-                "academic_year", _("Unknown academic period %(value)s.") % {"value": period_key}
-            )
+            raise _RowInvalid("academic_year", _("Unknown academic period %(value)s.") % {"value": period_key})
         raw = _required(row, "points")
         try:
             points = Decimal(raw.replace(",", "."))
@@ -327,9 +323,7 @@ def read_table(path: Path) -> list[dict[str, str]]:
 def records_import(*, kind: str, rows: list[dict[str, str]]) -> ImportResult:
     """Validate every row first; import all of them in one transaction, or none."""
     if kind not in IMPORTERS:
-        raise ValidationFailed(
-            _("Unknown kind %(kind)s.") % {"kind": kind}, fields={"kind": [_("Unknown kind.")]}
-        )
+        raise ValidationFailed(_("Unknown kind %(kind)s.") % {"kind": kind}, fields={"kind": [_("Unknown kind.")]})
     importer = IMPORTERS[kind]()
     missing = [c for c in importer.required if rows and c not in rows[0]]
     if missing:
@@ -348,9 +342,7 @@ def records_import(*, kind: str, rows: list[dict[str, str]]) -> ImportResult:
             continue
         key = importer.key(cleaned)
         if key in seen_keys:
-            errors.append(
-                RowError(number, importer.required[0], _("Repeats row %(row)s.") % {"row": seen_keys[key]})
-            )
+            errors.append(RowError(number, importer.required[0], _("Repeats row %(row)s.") % {"row": seen_keys[key]}))
             continue
         seen_keys[key] = number
         cleaned_rows.append(cleaned)

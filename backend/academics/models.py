@@ -41,9 +41,7 @@ class StudyForm(models.TextChoices):
 class StudyGroup(TimeStampedModel):
     name = models.CharField(_("group"), max_length=50, unique=True)
     specialty = models.ForeignKey(Specialty, verbose_name=_("specialty"), on_delete=models.PROTECT)
-    course = models.PositiveSmallIntegerField(
-        _("course"), validators=[MinValueValidator(1), MaxValueValidator(7)]
-    )
+    course = models.PositiveSmallIntegerField(_("course"), validators=[MinValueValidator(1), MaxValueValidator(7)])
     study_form = models.CharField(_("study form"), max_length=20, choices=StudyForm.choices)
     duration_years = models.PositiveSmallIntegerField(
         _("duration of study, years"), validators=[MinValueValidator(1), MaxValueValidator(8)]
@@ -85,9 +83,7 @@ class Student(TimeStampedModel):
     first_name = models.CharField(_("name"), max_length=150)
     patronymic = models.CharField(_("patronymic"), max_length=150, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
-    group = models.ForeignKey(
-        StudyGroup, verbose_name=_("group"), on_delete=models.PROTECT, related_name="students"
-    )
+    group = models.ForeignKey(StudyGroup, verbose_name=_("group"), on_delete=models.PROTECT, related_name="students")
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.STUDYING)
     graduated_on = models.DateField(_("graduated on"), null=True, blank=True)
 
@@ -137,10 +133,7 @@ class AcademicPeriod(models.Model):
         with translation.override(language or translation.get_language()):
             if self.term == 3:
                 return str(_("%(year)s academic year, summer term") % {"year": self.academic_year})
-            return str(
-                _("%(year)s academic year, semester %(term)s")
-                % {"year": self.academic_year, "term": self.term}
-            )
+            return str(_("%(year)s academic year, semester %(term)s") % {"year": self.academic_year, "term": self.term})
 
 
 class Discipline(TranslatedNameModel):
@@ -203,9 +196,7 @@ class Journal(TimeStampedModel):
         REOPENED = "reopened", _("reopened")
 
     discipline = models.ForeignKey(Discipline, verbose_name=_("discipline"), on_delete=models.PROTECT)
-    group = models.ForeignKey(
-        StudyGroup, verbose_name=_("group"), on_delete=models.PROTECT, related_name="journals"
-    )
+    group = models.ForeignKey(StudyGroup, verbose_name=_("group"), on_delete=models.PROTECT, related_name="journals")
     lesson_type = models.CharField(_("lesson type"), max_length=20, choices=LessonType.choices)
     teacher = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("teacher"), on_delete=models.PROTECT, related_name="journals"
@@ -220,9 +211,7 @@ class Journal(TimeStampedModel):
         verbose_name_plural = _("electronic journals")
         ordering = ["period", "discipline__code", "group__name"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["discipline", "group", "lesson_type", "period"], name="journal_unique"
-            )
+            models.UniqueConstraint(fields=["discipline", "group", "lesson_type", "period"], name="journal_unique")
         ]
         indexes = [models.Index(fields=["teacher", "status"])]
 
@@ -245,9 +234,7 @@ class JournalMark(models.Model):
     class Meta:
         verbose_name = _("journal mark")
         verbose_name_plural = _("journal marks")
-        constraints = [
-            models.UniqueConstraint(fields=["journal", "student", "lesson_date"], name="journalmark_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["journal", "student", "lesson_date"], name="journalmark_unique")]
 
     def __str__(self) -> str:
         return f"{self.student} {self.lesson_date}: {self.value}"
@@ -257,9 +244,7 @@ class GradingScale(models.Model):
     code = models.SlugField(_("code"), unique=True)
     name = models.CharField(_("name"), max_length=255)
     min_points = models.DecimalField(_("lowest points"), max_digits=6, decimal_places=2, default=Decimal(0))
-    max_points = models.DecimalField(
-        _("highest points"), max_digits=6, decimal_places=2, default=Decimal(100)
-    )
+    max_points = models.DecimalField(_("highest points"), max_digits=6, decimal_places=2, default=Decimal(100))
     is_default = models.BooleanField(_("default scale"), default=False)
     journal_marks = models.CharField(
         _("other journal marks"),
@@ -273,9 +258,7 @@ class GradingScale(models.Model):
         verbose_name = _("grading scale")
         verbose_name_plural = _("grading scales")
         constraints = [
-            models.UniqueConstraint(
-                fields=["is_default"], condition=Q(is_default=True), name="one_default_scale"
-            )
+            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_scale")
         ]
 
     def __str__(self) -> str:
@@ -304,9 +287,7 @@ class GradeBand(models.Model):
 
 
 class FinalGrade(TimeStampedModel):
-    student = models.ForeignKey(
-        Student, verbose_name=_("student"), on_delete=models.PROTECT, related_name="grades"
-    )
+    student = models.ForeignKey(Student, verbose_name=_("student"), on_delete=models.PROTECT, related_name="grades")
     discipline = models.ForeignKey(Discipline, verbose_name=_("discipline"), on_delete=models.PROTECT)
     period = models.ForeignKey(AcademicPeriod, verbose_name=_("academic period"), on_delete=models.PROTECT)
     points = models.DecimalField(_("points"), max_digits=6, decimal_places=2)
@@ -322,12 +303,8 @@ class FinalGrade(TimeStampedModel):
         verbose_name_plural = _("final grades")
         ordering = ["period", "discipline__code", "attempt"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["student", "discipline", "attempt"], name="finalgrade_attempt_unique"
-            ),
-            models.CheckConstraint(
-                condition=Q(is_retake=False) | Q(attempt__gt=1), name="retake_is_later_attempt"
-            ),
+            models.UniqueConstraint(fields=["student", "discipline", "attempt"], name="finalgrade_attempt_unique"),
+            models.CheckConstraint(condition=Q(is_retake=False) | Q(attempt__gt=1), name="retake_is_later_attempt"),
         ]
 
     def __str__(self) -> str:

@@ -85,9 +85,7 @@ def student_transcript(
     in `problems`, never silently skipped.
     """
     scale = scale or default_scale()
-    grades = list(
-        FinalGrade.objects.filter(student=student).select_related("discipline", "period").order_by("attempt")
-    )
+    grades = list(FinalGrade.objects.filter(student=student).select_related("discipline", "period").order_by("attempt"))
     problems: list[str] = []
     by_period: dict[int, TranscriptPeriod] = {}
     for grade in sorted(counted_grades(grades), key=lambda g: (g.period.starts_on, g.discipline.code)):
@@ -110,10 +108,7 @@ def student_transcript(
             letter, grade_point, passing = band.letter, band.grade_point, band.is_passing
             if (band.letter, band.grade_point) != (grade.letter, grade.grade_point):
                 problems.append(
-                    _(
-                        "%(discipline)s: the stored letter %(stored)s does not match"
-                        " %(points)s points (%(letter)s)."
-                    )
+                    _("%(discipline)s: the stored letter %(stored)s does not match %(points)s points (%(letter)s).")
                     % {
                         "discipline": name,
                         "stored": grade.letter,

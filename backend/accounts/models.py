@@ -79,9 +79,7 @@ class User(AbstractUser):
         verbose_name = _("user")
         verbose_name_plural = _("users")
         constraints = [
-            models.UniqueConstraint(
-                Lower("email"), condition=~Q(email=""), name="user_email_unique_ci"
-            )
+            models.UniqueConstraint(Lower("email"), condition=~Q(email=""), name="user_email_unique_ci")
         ]
 
     @property

@@ -31,9 +31,7 @@ class TokenObtainApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         username = serializers.CharField(max_length=150)
-        password = serializers.CharField(
-            max_length=128, trim_whitespace=False, style={"input_type": "password"}
-        )
+        password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
 
     class OutputSerializer(serializers.Serializer):
         token = serializers.CharField()

@@ -68,9 +68,7 @@ def _flatten(detail: Any) -> dict[str, list[str]]:
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Every API error has the same shape: {"detail", "code", "fields"}."""
     if isinstance(exc, ApplicationError):
-        return Response(
-            {"detail": exc.message, "code": exc.code, "fields": exc.fields}, status=exc.status_code
-        )
+        return Response({"detail": exc.message, "code": exc.code, "fields": exc.fields}, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         fields = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = drf_exceptions.ValidationError(fields)

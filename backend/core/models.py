@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 
 class TimeStampedModel(models.Model):
@@ -40,3 +41,21 @@ class TranslatedNameModel(models.Model):
 
     def name_in(self, language: str | None) -> str:
         return pick_language({"kk": self.name_kk, "ru": self.name_ru, "en": self.name_en}, language)
+
+
+class CalendarDay(models.Model):
+    """A university's own exception to the public calendar: a day off, or a working Saturday."""
+
+    date = models.DateField(_("date"), unique=True)
+    is_working = models.BooleanField(
+        _("working day"), default=False, help_text=_("Tick for a working day that would otherwise be off.")
+    )
+    description = models.CharField(_("description"), max_length=255)
+
+    class Meta:
+        verbose_name = _("calendar exception")
+        verbose_name_plural = _("calendar exceptions")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date}: {self.description}"

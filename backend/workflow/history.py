@@ -40,38 +40,50 @@ def event_hash(
     return hashlib.sha256(canonical_json(body).encode()).hexdigest()
 
 
-def history_record(
-    *, instance: ProcessInstance, kind: str, actor: User | None = None, payload: dict[str, Any] | None = None
-) -> HistoryEvent:
-    """Append one event; call it inside the transaction that makes the change it records."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("history events are written inside the transaction of the change they record")
-    # Payloads go through JSON once so the stored value and the hashed value are the same.
-    clean = json.loads(canonical_json(payload or {}))
-    # Appends to one instance are serialized by its row lock (a no-op if the caller already holds it).
-    ProcessInstance.objects.select_for_update().filter(pk=instance.pk).values_list("pk", flat=True).first()
-    last = HistoryEvent.objects.filter(instance=instance).order_by("-seq").values("seq", "hash").first()
-    seq = (last["seq"] + 1) if last else 1
-    prev = last["hash"] if last else GENESIS
-    at = timezone.now()
-    return HistoryEvent.objects.create(
-        instance=instance,
-        seq=seq,
-        kind=kind,
-        actor=actor,
-        at=at,
-        payload=clean,
-        prev_hash=prev,
-        hash=event_hash(
-            instance_id=instance.pk,
+class HistoryChain:
+    """Appends events to one instance's chain, remembering its tail between appends."""
+
+    def __init__(self, instance: ProcessInstance, *, locked: bool = False) -> None:
+        self.instance = instance
+        self.locked = locked
+        self.tail: tuple[int, str] | None = None
+
+    def append(self, *, kind: str, actor: User | None = None, payload: dict[str, Any] | None = None) -> HistoryEvent:
+        """Append one event; call it inside the transaction that makes the change it records."""
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("history events are written inside the transaction of the change they record")
+        if self.tail is None:
+            if not self.locked:
+                # Appends to one instance are serialized by its row lock.
+                ProcessInstance.objects.select_for_update().filter(pk=self.instance.pk).values_list("pk").first()
+                self.locked = True
+            last = HistoryEvent.objects.filter(instance=self.instance).order_by("-seq").values("seq", "hash").first()
+            self.tail = (last["seq"], last["hash"]) if last else (0, GENESIS)
+        # Payloads go through JSON once so the stored value and the hashed value are the same.
+        clean = json.loads(canonical_json(payload or {}))
+        seq, prev = self.tail[0] + 1, self.tail[1]
+        at = timezone.now()
+        digest = event_hash(
+            instance_id=self.instance.pk,
             seq=seq,
             kind=kind,
             actor_id=actor.pk if actor else None,
             at=at,
             payload=clean,
             prev_hash=prev,
-        ),
-    )
+        )
+        event = HistoryEvent.objects.create(
+            instance=self.instance, seq=seq, kind=kind, actor=actor, at=at, payload=clean, prev_hash=prev, hash=digest
+        )
+        self.tail = (seq, digest)
+        return event
+
+
+def history_record(
+    *, instance: ProcessInstance, kind: str, actor: User | None = None, payload: dict[str, Any] | None = None
+) -> HistoryEvent:
+    """Append one event; call it inside the transaction that makes the change it records."""
+    return HistoryChain(instance).append(kind=kind, actor=actor, payload=payload)
 
 
 @dataclass(frozen=True)
@@ -110,9 +122,7 @@ def broken_chains() -> list[BrokenChain]:
     """Every instance whose history chain is broken."""
     broken = []
     instance_ids = (
-        HistoryEvent.objects.values("instance_id")
-        .annotate(last=Max("seq"))
-        .values_list("instance_id", flat=True)
+        HistoryEvent.objects.values("instance_id").annotate(last=Max("seq")).values_list("instance_id", flat=True)
     )
     for instance_id in instance_ids.order_by("instance_id"):
         result = verify_chain(HistoryEvent.objects.filter(instance_id=instance_id).order_by("seq").iterator())

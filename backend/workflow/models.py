@@ -20,7 +20,8 @@ class ProcessDefinition(models.Model):
     source_file = models.CharField(_("file"), max_length=255)
     content_hash = models.CharField(_("content hash"), max_length=64)
     bpmn_xml = models.TextField(_("BPMN XML"))
-    spec = models.JSONField(_("serialized spec"))
+    # JSON text, not jsonb: the engine's serialization depends on key order, which jsonb does not keep.
+    spec = models.TextField(_("serialized spec"))
     forms = models.JSONField(_("task forms"), default=dict)
     routing = models.JSONField(_("lane routing"), default=dict)
     deployed_at = models.DateTimeField(_("deployed at"), auto_now_add=True)
@@ -55,10 +56,8 @@ class ProcessInstance(models.Model):
     process_key = models.CharField(_("process key"), max_length=100, db_index=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.RUNNING)
     business_key = models.CharField(_("business key"), max_length=100, blank=True, db_index=True)
-    subject = models.JSONField(
-        _("subject"), default=dict, help_text=_("What the case is about, in kk/ru/en.")
-    )
-    state = models.JSONField(_("engine state"), default=dict)
+    subject = models.JSONField(_("subject"), default=dict, help_text=_("What the case is about, in kk/ru/en."))
+    state = models.TextField(_("engine state"), default="{}", help_text=_("JSON; key order matters to the engine."))
     data = models.JSONField(_("process data"), default=dict)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -102,9 +101,7 @@ class HumanTask(models.Model):
     title = models.JSONField(_("title"), default=dict)
     lane = models.CharField(_("lane"), max_length=100, blank=True)
     role = models.CharField(_("role"), max_length=40, blank=True)
-    org_unit = models.ForeignKey(
-        OrgUnit, verbose_name=_("scope"), null=True, blank=True, on_delete=models.PROTECT
-    )
+    org_unit = models.ForeignKey(OrgUnit, verbose_name=_("scope"), null=True, blank=True, on_delete=models.PROTECT)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("assignee"),
@@ -173,9 +170,7 @@ class TaskCandidate(models.Model):
     """Someone who may claim and complete a task: a role holder, a deputy or a substitute."""
 
     task = models.ForeignKey(HumanTask, on_delete=models.CASCADE, related_name="candidates")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="candidate_tasks"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="candidate_tasks")
     acting_for = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
@@ -201,9 +196,7 @@ class Timer(models.Model):
 
     instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="timers")
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    task = models.ForeignKey(
-        HumanTask, null=True, blank=True, on_delete=models.CASCADE, related_name="timers"
-    )
+    task = models.ForeignKey(HumanTask, null=True, blank=True, on_delete=models.CASCADE, related_name="timers")
     engine_task_id = models.UUIDField(null=True, blank=True)
     due_at = models.DateTimeField()
     fired_at = models.DateTimeField(null=True, blank=True)
@@ -228,6 +221,8 @@ class HistoryEvent(models.Model):
     class Kind(models.TextChoices):
         STARTED = "started", _("started")
         TASK_CREATED = "task_created", _("task created")
+        TASK_CANCELLED = "task_cancelled", _("task withdrawn")
+        CANDIDATES_CHANGED = "candidates_changed", _("task re-routed")
         CLAIMED = "claimed", _("claimed")
         RELEASED = "released", _("released")
         DELEGATED = "delegated", _("delegated")

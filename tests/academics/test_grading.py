@@ -65,9 +65,7 @@ def test_a_passed_retake_replaces_the_failed_attempt_in_the_transcript_and_gpa()
     anatomy = DisciplineFactory(credits=6)
     latin = DisciplineFactory(credits=3)
     final_grade_record(student=student, discipline=anatomy, period=autumn, points=Decimal(40))  # FX
-    final_grade_record(
-        student=student, discipline=anatomy, period=summer, points=Decimal(72), attempt=2
-    )  # C+
+    final_grade_record(student=student, discipline=anatomy, period=summer, points=Decimal(72), attempt=2)  # C+
     final_grade_record(student=student, discipline=latin, period=autumn, points=Decimal(91))  # A-
 
     transcript = student_transcript(student)

@@ -189,6 +189,4 @@ def test_grade_rows_outside_the_scale_or_for_unknown_periods_are_refused(demo: N
 
 def test_missing_columns_are_named(demo: None) -> None:
     with pytest.raises(ValidationFailed, match="Missing columns: iin"):
-        records_import(
-            kind="students", rows=[{"student_id": "1", "last_name": "A", "first_name": "B", "group": "x"}]
-        )
+        records_import(kind="students", rows=[{"student_id": "1", "last_name": "A", "first_name": "B", "group": "x"}])

@@ -22,9 +22,7 @@ def names(holders: list) -> list[str]:
 
 def test_the_department_head_is_the_head_of_that_department_not_any_head(demo: None) -> None:
     assert names(role_holders(role="department_head", org_unit=unit("dept-anatomy"))) == ["department_head1"]
-    assert names(role_holders(role="department_head", org_unit=unit("dept-chemistry"))) == [
-        "department_head3"
-    ]
+    assert names(role_holders(role="department_head", org_unit=unit("dept-chemistry"))) == ["department_head3"]
 
 
 def test_a_school_role_answers_for_departments_below_it_and_university_roles_for_everything(
@@ -79,9 +77,7 @@ def test_a_substitution_for_another_role_does_not_count(demo: None) -> None:
 def test_separation_of_duties_passes_to_the_deputy_then_the_level_above(demo: None) -> None:
     head = User.objects.get(username="department_head1")
     # The anatomy department has a deputy head (teacher2): they act when the head may not.
-    assert names(role_holders(role="department_head", org_unit=unit("dept-anatomy"), exclude={head.pk})) == [
-        "teacher2"
-    ]
+    assert names(role_holders(role="department_head", org_unit=unit("dept-anatomy"), exclude={head.pk})) == ["teacher2"]
     # Without a deputy the task goes to the level above: the dean in charge of curation.
     holders = role_holders(
         role="department_head",

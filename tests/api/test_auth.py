@@ -10,9 +10,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_token_is_issued_for_a_correct_password_and_only_its_hash_is_stored(demo: None) -> None:
-    response = APIClient().post(
-        "/api/auth/token/", {"username": "teacher1", "password": "demo"}, format="json"
-    )
+    response = APIClient().post("/api/auth/token/", {"username": "teacher1", "password": "demo"}, format="json")
     assert response.status_code == 201
     key = response.json()["token"]
     stored = ApiToken.objects.get(user__username="teacher1")
@@ -27,9 +25,7 @@ def test_a_token_is_issued_for_a_correct_password_and_only_its_hash_is_stored(de
 
 
 def test_a_wrong_password_gets_a_field_error(demo: None) -> None:
-    response = APIClient().post(
-        "/api/auth/token/", {"username": "teacher1", "password": "nope"}, format="json"
-    )
+    response = APIClient().post("/api/auth/token/", {"username": "teacher1", "password": "nope"}, format="json")
     assert response.status_code == 400
     assert "password" in response.json()["fields"]
 

@@ -10,7 +10,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("QUJAT_SHARED_DIR", ROOT.parent / "shared"))
 VALIDATOR = SHARED / "tools" / "validate-bpmn"
-DIAGRAMS = sorted(ROOT.glob("bpmn/*.bpmn")) + sorted(ROOT.glob("tests/**/*.bpmn"))
+DIAGRAMS = (
+    sorted(ROOT.glob("bpmn/*.bpmn")) + sorted(ROOT.glob("tests/**/*.bpmn")) + sorted(ROOT.glob("bench/**/*.bpmn"))
+)
 
 
 @pytest.mark.parametrize("diagram", DIAGRAMS, ids=lambda p: str(p.relative_to(ROOT)))
@@ -19,7 +21,5 @@ def test_diagram_is_schema_valid_and_fully_drawn(diagram: Path) -> None:
         if os.environ.get("QUJAT_REQUIRE_SERVICES") == "1":
             pytest.fail(f"{VALIDATOR} is missing; CI must validate every diagram")
         pytest.skip(f"{VALIDATOR} is not on this machine")
-    result = subprocess.run(
-        [sys.executable, str(VALIDATOR), str(diagram)], capture_output=True, text=True, timeout=60
-    )
+    result = subprocess.run([sys.executable, str(VALIDATOR), str(diagram)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr

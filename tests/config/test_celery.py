@@ -32,11 +32,7 @@ def run_worker_roundtrip(env: dict[str, str]) -> str:
         text=True,
     )
     try:
-        code = (
-            "import django; django.setup();"
-            "from backend.core.tasks import ping;"
-            "print(ping.delay().get(timeout=60))"
-        )
+        code = "import django; django.setup();from backend.core.tasks import ping;print(ping.delay().get(timeout=60))"
         client = subprocess.run(
             [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=90
         )

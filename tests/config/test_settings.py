@@ -9,16 +9,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def settings_value(module: str, expression: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {
-        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY"}
-    }
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY"}}
     clean.update(
         env, DJANGO_SETTINGS_MODULE=module, QUJAT_VAR_DIR="/tmp/qujat-settings-test", QUJAT_ENV_FILE="/nonexistent"
     )
     code = f"import django; django.setup(); from django.conf import settings; print({expression})"
-    return subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
-    )
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60)
 
 
 def test_production_refuses_debug() -> None:
@@ -34,9 +30,7 @@ def test_production_refuses_debug() -> None:
 
 
 def test_production_refuses_the_default_secret_key() -> None:
-    result = settings_value(
-        "backend.config.settings.production", "settings.DEBUG", QUJAT_KEY_ENCRYPTION_KEY="k" * 40
-    )
+    result = settings_value("backend.config.settings.production", "settings.DEBUG", QUJAT_KEY_ENCRYPTION_KEY="k" * 40)
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
 

@@ -170,9 +170,7 @@ def nss_db(pki_files: PkiFiles, tmp_path_factory: pytest.TempPathFactory) -> str
     """An NSS database trusting the university root, for poppler's pdfsig."""
     directory = tmp_path_factory.mktemp("nss")
     run_tool("certutil", "-N", "-d", f"sql:{directory}", "--empty-password")
-    run_tool(
-        "certutil", "-A", "-d", f"sql:{directory}", "-n", "root", "-t", "CT,C,C", "-i", pki_files.root_pem
-    )
+    run_tool("certutil", "-A", "-d", f"sql:{directory}", "-n", "root", "-t", "CT,C,C", "-i", pki_files.root_pem)
     return f"sql:{directory}"
 
 

@@ -129,9 +129,7 @@ def require_tool(name: str) -> str:
 def run_tool(*args: str | Path, check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run an external tool and capture its text output."""
     require_tool(str(args[0]))
-    return subprocess.run(
-        [str(arg) for arg in args], capture_output=True, text=True, check=check, timeout=120
-    )
+    return subprocess.run([str(arg) for arg in args], capture_output=True, text=True, check=check, timeout=120)
 
 
 def run_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:

@@ -30,9 +30,7 @@ def files(tmp_path: Path, signed_twice: bytes, transcript_pdf: bytes, pki: Pki) 
 
 
 class TestVerifyPdf:
-    def test_a_valid_document_exits_0_and_names_the_signers(
-        self, files: dict[str, Path], pki_files: PkiFiles
-    ) -> None:
+    def test_a_valid_document_exits_0_and_names_the_signers(self, files: dict[str, Path], pki_files: PkiFiles) -> None:
         result = run_cli("verify", files["signed"], "--trust", pki_files.root_pem)
         assert result.returncode == 0, result.stdout + result.stderr
         assert REGISTRAR_NAME in result.stdout
@@ -84,9 +82,7 @@ class TestVerifyCms:
         assert REGISTRAR_NAME in result.stdout
 
     def test_other_content_exits_1(self, files: dict[str, Path], pki_files: PkiFiles) -> None:
-        result = run_cli(
-            "verify-cms", files["cms"], "--content", files["unsigned"], "--trust", pki_files.root_pem
-        )
+        result = run_cli("verify-cms", files["cms"], "--content", files["unsigned"], "--trust", pki_files.root_pem)
         assert result.returncode == 1
         assert "content_mismatch" in result.stdout
 

@@ -83,13 +83,9 @@ class TestOpensslSignature:
     def test_pem_armoured_output_verifies(self, pki: Pki, pki_files: PkiFiles, tmp_path: Path) -> None:
         pem = _openssl_cms(pki_files, tmp_path, DOCUMENT, "PEM")
         assert pem.startswith(b"-----BEGIN CMS-----")
-        assert verify_detached(
-            cms=pem.decode("ascii"), trust_roots=[pki.root.certificate], content=DOCUMENT
-        ).valid
+        assert verify_detached(cms=pem.decode("ascii"), trust_roots=[pki.root.certificate], content=DOCUMENT).valid
 
-    def test_an_attached_cms_verifies_against_the_document(
-        self, pki: Pki, pki_files: PkiFiles, tmp_path: Path
-    ) -> None:
+    def test_an_attached_cms_verifies_against_the_document(self, pki: Pki, pki_files: PkiFiles, tmp_path: Path) -> None:
         attached = _openssl_cms(pki_files, tmp_path, DOCUMENT, "DER", "-nodetach")
         assert verify_detached(cms=attached, trust_roots=[pki.root.certificate], content=DOCUMENT).valid
         other = verify_detached(cms=attached, trust_roots=[pki.root.certificate], content=b"other")
@@ -97,27 +93,19 @@ class TestOpensslSignature:
 
     def test_the_expected_iin_must_match(self, pki: Pki, openssl_cms: bytes) -> None:
         roots = [pki.root.certificate]
-        assert verify_detached(
-            cms=openssl_cms, trust_roots=roots, content=DOCUMENT, expected_iin=REGISTRAR_IIN
-        ).valid
-        verdict = verify_detached(
-            cms=openssl_cms, trust_roots=roots, content=DOCUMENT, expected_iin="000000000000"
-        )
+        assert verify_detached(cms=openssl_cms, trust_roots=roots, content=DOCUMENT, expected_iin=REGISTRAR_IIN).valid
+        verdict = verify_detached(cms=openssl_cms, trust_roots=roots, content=DOCUMENT, expected_iin="000000000000")
         assert not verdict.valid
         assert verdict.problem_codes == ("iin_mismatch",)
 
     def test_a_root_we_do_not_trust_makes_it_untrusted(self, pki: Pki, openssl_cms: bytes) -> None:
-        verdict = verify_detached(
-            cms=openssl_cms, trust_roots=[pki.stranger_root.certificate], content=DOCUMENT
-        )
+        verdict = verify_detached(cms=openssl_cms, trust_roots=[pki.stranger_root.certificate], content=DOCUMENT)
         assert verdict.intact
         assert not verdict.trusted
         assert not verdict.valid
         assert verdict.problem_codes == ("untrusted",)
 
-    def test_the_digest_alone_is_enough_to_check_a_cms_over_the_document(
-        self, pki: Pki, openssl_cms: bytes
-    ) -> None:
+    def test_the_digest_alone_is_enough_to_check_a_cms_over_the_document(self, pki: Pki, openssl_cms: bytes) -> None:
         digest = hashlib.sha256(DOCUMENT).digest()
         verdict = verify_detached(cms=openssl_cms, trust_roots=[pki.root.certificate], content_sha256=digest)
         assert verdict.valid
@@ -142,9 +130,7 @@ class TestSigningTheHash:
         verdict = verify_detached(cms=cms, trust_roots=roots, content=DOCUMENT)
         assert verdict.valid, verdict.problems
         assert verdict.signed_content == label
-        by_digest = verify_detached(
-            cms=cms, trust_roots=roots, content_sha256=hashlib.sha256(DOCUMENT).digest()
-        )
+        by_digest = verify_detached(cms=cms, trust_roots=roots, content_sha256=hashlib.sha256(DOCUMENT).digest())
         assert by_digest.valid
 
     def test_hash_signing_can_be_refused(self, pki: Pki, pki_files: PkiFiles, tmp_path: Path) -> None:
@@ -156,9 +142,7 @@ class TestSigningTheHash:
 
 
 class TestOurOwnCms:
-    def test_sign_detached_round_trips_and_openssl_agrees(
-        self, pki: Pki, pki_files: PkiFiles, tmp_path: Path
-    ) -> None:
+    def test_sign_detached_round_trips_and_openssl_agrees(self, pki: Pki, pki_files: PkiFiles, tmp_path: Path) -> None:
         cms = sign_detached(data=DOCUMENT, credential=pki.registrar)
         verdict = verify_detached(cms=cms, trust_roots=[pki.root.certificate], content=DOCUMENT)
         assert verdict.valid
@@ -224,9 +208,7 @@ class TestOurOwnCms:
     def test_validated_after_the_certificate_expires_the_chain_is_no_longer_trusted(self, pki: Pki) -> None:
         cms = sign_detached(data=DOCUMENT, credential=pki.registrar)
         later = dt.datetime.now(dt.UTC) + dt.timedelta(days=4000)
-        verdict = verify_detached(
-            cms=cms, trust_roots=[pki.root.certificate], content=DOCUMENT, validation_time=later
-        )
+        verdict = verify_detached(cms=cms, trust_roots=[pki.root.certificate], content=DOCUMENT, validation_time=later)
         assert verdict.intact
         assert verdict.problem_codes == ("untrusted",)
         assert "expired" in verdict.problems[0]
@@ -241,9 +223,7 @@ class TestOurOwnCms:
         # NCA RK's GOST keys produce CMS with Kazakh GOST algorithm identifiers.
         content_info = asn1_cms.ContentInfo.load(sign_detached(data=DOCUMENT, credential=pki.registrar))
         signer_info = content_info["content"]["signer_infos"][0]
-        signer_info["signature_algorithm"] = asn1_cms.SignedDigestAlgorithm(
-            {"algorithm": "1.2.398.3.10.1.1.1.2"}
-        )
+        signer_info["signature_algorithm"] = asn1_cms.SignedDigestAlgorithm({"algorithm": "1.2.398.3.10.1.1.1.2"})
         verdict = verify_detached(
             cms=content_info.dump(force=True), trust_roots=[pki.root.certificate], content=DOCUMENT
         )

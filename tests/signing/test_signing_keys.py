@@ -97,9 +97,7 @@ class TestSignerCertificate:
     @pytest.mark.parametrize("bad_iin", ["12345678901", "1234567890123", "12345678901a", "", "١٢٣٤٥٦٧٨٩٠١٢"])
     def test_an_iin_that_is_not_12_digits_is_refused(self, pki: Pki, bad_iin: str) -> None:
         with pytest.raises(ValueError, match="IIN must be exactly 12 digits"):
-            issue_signer_certificate(
-                issuer=pki.issuing, full_name="X", position="Y", organisation="Z", iin=bad_iin
-            )
+            issue_signer_certificate(issuer=pki.issuing, full_name="X", position="Y", organisation="Z", iin=bad_iin)
 
 
 class TestCertificateDescription:
@@ -141,9 +139,7 @@ class TestCertificateDescription:
         assert certificate_iin(_with_serial_number(pki, serial_number)) == expected
 
     @pytest.mark.parametrize("serial_number", ["BIN123456789012", "IIN12345", None])
-    def test_certificate_iin_is_none_without_a_personal_iin(
-        self, pki: Pki, serial_number: str | None
-    ) -> None:
+    def test_certificate_iin_is_none_without_a_personal_iin(self, pki: Pki, serial_number: str | None) -> None:
         assert certificate_iin(_with_serial_number(pki, serial_number)) is None
 
 
@@ -220,9 +216,7 @@ class TestKeyProtection:
         monkeypatch.setenv("OTHER_KEK", "x" * 32)
         assert kek_from_environment("OTHER_KEK") == b"x" * 32
 
-    def test_kek_from_environment_refuses_unset_empty_and_short_values(
-        self, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
+    def test_kek_from_environment_refuses_unset_empty_and_short_values(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv("QUJAT_KEY_ENCRYPTION_KEY", raising=False)
         with pytest.raises(KeyEncryptionKeyError, match="QUJAT_KEY_ENCRYPTION_KEY is not set"):
             kek_from_environment()

@@ -121,9 +121,7 @@ class TestTwoSigners:
     def test_the_second_stamp_does_not_cover_the_first(self, signed_twice: bytes) -> None:
         rects = _stamp_rects(signed_twice)
         first, second = rects["RegistrarHead"], rects["SchoolDean"]
-        assert (
-            first[2] <= second[0] or second[2] <= first[0] or first[3] <= second[1] or second[3] <= first[1]
-        )
+        assert first[2] <= second[0] or second[2] <= first[0] or first[3] <= second[1] or second[3] <= first[1]
         for x1, y1, x2, y2 in (first, second):
             assert 0 <= x1 < x2 <= 595
             assert 0 <= y1 < y2 <= 842
@@ -131,9 +129,7 @@ class TestTwoSigners:
     def test_a_third_signer_gets_a_free_place_too(
         self, pki: Pki, signed_twice: bytes, registrar_stamp: StampText
     ) -> None:
-        signed = sign_pdf(
-            pdf=signed_twice, credential=pki.registrar, stamp=registrar_stamp, field_name="ViceRector"
-        )
+        signed = sign_pdf(pdf=signed_twice, credential=pki.registrar, stamp=registrar_stamp, field_name="ViceRector")
         rects = list(_stamp_rects(signed).values())
         assert len(rects) == 3
         for index, a in enumerate(rects):
@@ -141,9 +137,7 @@ class TestTwoSigners:
                 assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
         assert verify_pdf(pdf=signed, trust_roots=[pki.root.certificate]).valid
 
-    def test_a_field_name_cannot_be_signed_twice(
-        self, pki: Pki, signed_once: bytes, dean_stamp: StampText
-    ) -> None:
+    def test_a_field_name_cannot_be_signed_twice(self, pki: Pki, signed_once: bytes, dean_stamp: StampText) -> None:
         with pytest.raises(PdfSigningError):
             sign_pdf(pdf=signed_once, credential=pki.dean, stamp=dean_stamp, field_name="RegistrarHead")
 
@@ -158,9 +152,7 @@ class TestVisibleStamp:
         decoded = run_tool("zbarimg", "--quiet", "--raw", image).stdout.split()
         assert decoded == [qr_url]
 
-    def test_the_kazakh_and_russian_stamp_text_is_real_text(
-        self, signed_twice: bytes, tmp_path: Path
-    ) -> None:
+    def test_the_kazakh_and_russian_stamp_text_is_real_text(self, signed_twice: bytes, tmp_path: Path) -> None:
         path = _write(tmp_path, "signed.pdf", signed_twice)
         text = run_tool("pdftotext", "-f", "2", "-l", "2", path, "-").stdout
         assert REGISTRAR_NAME in text
@@ -214,9 +206,7 @@ class TestVisibleStamp:
                 font_path="/nonexistent.ttf",
             )
         with pytest.raises(PdfSigningError, match="page 5 does not exist"):
-            sign_pdf(
-                pdf=transcript_pdf, credential=pki.registrar, stamp=registrar_stamp, field_name="S", page=5
-            )
+            sign_pdf(pdf=transcript_pdf, credential=pki.registrar, stamp=registrar_stamp, field_name="S", page=5)
         with pytest.raises(PdfSigningError, match="not a readable PDF"):
             sign_pdf(pdf=b"hello", credential=pki.registrar, stamp=registrar_stamp, field_name="S")
 
@@ -253,9 +243,7 @@ class TestTimestamp:
     def test_an_unreachable_tsa_fails_the_signing(
         self, pki: Pki, transcript_pdf: bytes, registrar_stamp: StampText
     ) -> None:
-        with pytest.raises(
-            PdfSigningError, match=r"timestamp server http://127\.0\.0\.1:9/tsa did not answer"
-        ):
+        with pytest.raises(PdfSigningError, match=r"timestamp server http://127\.0\.0\.1:9/tsa did not answer"):
             sign_pdf(
                 pdf=transcript_pdf,
                 credential=pki.registrar,
@@ -388,9 +376,7 @@ def test_a_libreoffice_pdf_takes_two_signatures(
     tmp_path: Path,
     nss_db: str,
 ) -> None:
-    once = sign_pdf(
-        pdf=libreoffice_pdf, credential=pki.registrar, stamp=registrar_stamp, field_name="A", qr_url=qr_url
-    )
+    once = sign_pdf(pdf=libreoffice_pdf, credential=pki.registrar, stamp=registrar_stamp, field_name="A", qr_url=qr_url)
     twice = sign_pdf(pdf=once, credential=pki.dean, stamp=dean_stamp, field_name="B")
     verdict = verify_pdf(pdf=twice, trust_roots=[pki.root.certificate])
     assert [s.valid for s in verdict.signatures] == [True, True]

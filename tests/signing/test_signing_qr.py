@@ -86,9 +86,7 @@ class TestVerificationUrl:
 
 class TestQrImages:
     def test_png_decodes_to_the_url(self, tmp_path: Path) -> None:
-        url = verification_url(
-            site="https://qujat.example.kz", verification_id=new_verification_id(), sha256=SHA256
-        )
+        url = verification_url(site="https://qujat.example.kz", verification_id=new_verification_id(), sha256=SHA256)
         image = tmp_path / "qr.png"
         image.write_bytes(qr_png(data=url))
         assert run_tool("zbarimg", "--quiet", "--raw", image).stdout.strip() == url

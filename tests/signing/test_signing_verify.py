@@ -54,9 +54,7 @@ def _signer_with_crl_url(pki: Pki) -> Credential:
 
 
 class TestTampering:
-    def test_a_changed_byte_inside_the_signed_range_breaks_every_signature(
-        self, pki: Pki, signed_twice: bytes
-    ) -> None:
+    def test_a_changed_byte_inside_the_signed_range_breaks_every_signature(self, pki: Pki, signed_twice: bytes) -> None:
         verdict = verify_pdf(pdf=_flip_byte_in_signed_text(signed_twice), trust_roots=[pki.root.certificate])
         assert not verdict.valid
         assert len(verdict.signatures) == 2
@@ -75,9 +73,7 @@ class TestTampering:
         assert "not_intact" in result.stdout
         assert "Document: INVALID" in result.stdout
 
-    def test_drawing_on_a_page_after_signing_invalidates_the_signature(
-        self, pki: Pki, signed_once: bytes
-    ) -> None:
+    def test_drawing_on_a_page_after_signing_invalidates_the_signature(self, pki: Pki, signed_once: bytes) -> None:
         verdict = verify_pdf(pdf=draw_on_page(signed_once), trust_roots=[pki.root.certificate])
         (signature,) = verdict.signatures
         assert signature.intact
@@ -193,9 +189,7 @@ class TestInsideAnEventLoop:
     ) -> None:
         # e.g. an async Django view: the synchronous API must not trip over the running loop.
         async def handler() -> tuple[bool, bool]:
-            signed = sign_pdf(
-                pdf=transcript_pdf, credential=pki.registrar, stamp=registrar_stamp, field_name="S"
-            )
+            signed = sign_pdf(pdf=transcript_pdf, credential=pki.registrar, stamp=registrar_stamp, field_name="S")
             cms = sign_detached(data=transcript_pdf, credential=pki.registrar)
             return (
                 verify_pdf(pdf=signed, trust_roots=[pki.root.certificate]).valid,

@@ -203,9 +203,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name="journalmark",
-            constraint=models.UniqueConstraint(
-                fields=("journal", "student", "lesson_date"), name="journalmark_unique"
-            ),
+            constraint=models.UniqueConstraint(fields=("journal", "student", "lesson_date"), name="journalmark_unique"),
         ),
         migrations.AddConstraint(
             model_name="finalgrade",

@@ -250,5 +250,14 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "axes": {"level": "WARNING"},
+        "spiff": {"level": "WARNING"},
+        "pyhanko": {"level": "ERROR"},
+        "celery.app.trace": {"level": "WARNING"},
+    },
 }
+
+# The embedded default deploys bpmn/*.bpmn on every migrate; production deploys with `deploy_processes`.
+QUJAT_DEPLOY_ON_MIGRATE = env.bool("QUJAT_DEPLOY_ON_MIGRATE", default=DEBUG)

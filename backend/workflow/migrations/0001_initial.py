@@ -19,22 +19,16 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 (
                     "key",
-                    models.CharField(
-                        help_text="The BPMN process id.", max_length=100, verbose_name="process key"
-                    ),
+                    models.CharField(help_text="The BPMN process id.", max_length=100, verbose_name="process key"),
                 ),
                 ("version", models.PositiveIntegerField(verbose_name="version")),
                 (
                     "title",
-                    models.JSONField(
-                        default=dict, help_text="The process name in kk/ru/en.", verbose_name="title"
-                    ),
+                    models.JSONField(default=dict, help_text="The process name in kk/ru/en.", verbose_name="title"),
                 ),
                 ("source_file", models.CharField(max_length=255, verbose_name="file")),
                 ("content_hash", models.CharField(max_length=64, verbose_name="content hash")),
@@ -59,9 +53,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("process_key", models.CharField(db_index=True, max_length=100, verbose_name="process key")),
                 (
@@ -131,9 +123,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("engine_task_id", models.UUIDField(verbose_name="engine task id")),
                 ("spec_id", models.CharField(max_length=100, verbose_name="task")),
@@ -231,9 +221,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("seq", models.PositiveIntegerField()),
                 (
@@ -296,9 +284,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("is_open", models.BooleanField(default=True)),
                 (
@@ -334,9 +320,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 (
                     "kind",
@@ -391,9 +375,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name="humantask",
-            constraint=models.UniqueConstraint(
-                fields=("instance", "engine_task_id"), name="task_engine_id_unique"
-            ),
+            constraint=models.UniqueConstraint(fields=("instance", "engine_task_id"), name="task_engine_id_unique"),
         ),
         migrations.AddConstraint(
             model_name="historyevent",

@@ -8,9 +8,7 @@ from backend.core.exceptions import ValidationFailed
 
 
 class Command(BaseCommand):
-    help = (
-        "Import groups, students, disciplines or grades from a CSV/XLSX export of the AIS (all rows or none)."
-    )
+    help = "Import groups, students, disciplines or grades from a CSV/XLSX export of the AIS (all rows or none)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("kind", choices=sorted(IMPORTERS))

@@ -1,0 +1,499 @@
+"""The only module that imports SpiffWorkflow: parse BPMN, run processes, (de)serialize their state.
+
+Everything else in the product talks to `ParsedProcess` and `RunningProcess`; the library checks neither
+task states nor permissions, so `RunningProcess.complete_user_task` checks READY itself and the services
+check who may act.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
+from SpiffWorkflow.bpmn.util import BpmnEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+from .scripting import Sandbox, ScriptError
+
+NS = {
+    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
+}
+
+
+class EngineError(Exception):
+    """A process step failed while running (a script, a condition, a timer expression)."""
+
+    def __init__(self, message: str, *, task_spec: str = "", line: int | None = None) -> None:
+        self.task_spec = task_spec
+        self.line = line
+        super().__init__(message)
+
+
+class TaskNotReady(Exception):
+    """The user task is not READY (already completed, cancelled, or not reached)."""
+
+
+class DiagramError(Exception):
+    """A diagram that cannot be deployed, named by file, line and element."""
+
+    def __init__(self, message: str, *, file: str, line: int | None = None, element: str = "") -> None:
+        self.file, self.line, self.element, self.detail = file, line, element, message
+        where = ":".join(str(p) for p in (file, line) if p)
+        super().__init__(f"{where}: {element + ': ' if element else ''}{message}")
+
+
+# --- serialization ---------------------------------------------------------------------------------
+
+
+_FINISHED = TaskState.COMPLETED | TaskState.CANCELLED | TaskState.ERROR
+
+
+class _MemoTaskConverter(TaskConverter):
+    """A finished task never changes again: keep its serialized form instead of recomputing it each save.
+
+    Saving a long-lived instance then costs in proportion to what changed, not to its whole history.
+    """
+
+    @staticmethod
+    def _key(task: Any) -> tuple[int, float, int]:
+        return task.state, task.last_state_change, len(task._children)
+
+    def to_dict(self, task: Any) -> dict[str, Any]:
+        if not task.state & _FINISHED:
+            return dict(super().to_dict(task))
+        memo = getattr(task, "_qujat_memo", None)
+        key = self._key(task)
+        if memo is None or memo[0] != key:
+            memo = (key, super().to_dict(task))
+            task._qujat_memo = memo
+        return dict(memo[1])
+
+    def from_dict(self, dct: dict[str, Any], workflow: Any) -> Any:
+        task = super().from_dict(dct, workflow)
+        if task.state & _FINISHED:
+            task._qujat_memo = (self._key(task), {k: v for k, v in dct.items() if k != "typename"})
+        return task
+
+
+class _SharedSpecWorkflowConverter(BpmnWorkflowConverter):
+    """Restores an instance around spec objects restored once, instead of restoring the spec every load,
+    and serializes it without its spec (stored once per definition)."""
+
+    def to_dict(self, workflow: Any) -> dict[str, Any]:
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct: dict[str, Any], spec: Any = None, subprocess_specs: Any = None) -> Any:
+        if spec is None:
+            return super().from_dict(dct)
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _registry() -> Any:
+    config = dict(SPIFF_CONFIG)
+    config[BpmnWorkflow] = _SharedSpecWorkflowConverter
+    config[Task] = _MemoTaskConverter
+    registry = BpmnWorkflowSerializer.configure(config)
+    registry.register(Decimal, lambda v: {"value": str(v)}, lambda d: Decimal(d["value"]), "Decimal")
+    registry.register(dt.date, lambda v: {"value": v.isoformat()}, lambda d: dt.date.fromisoformat(d["value"]), "date")
+    registry.register(
+        dt.datetime,
+        lambda v: {"value": v.isoformat()},
+        lambda d: dt.datetime.fromisoformat(d["value"]),
+        "datetime",
+    )
+    return registry
+
+
+SERIALIZER = BpmnWorkflowSerializer(_registry())
+STATE_VERSION_KEY = "serializer_version"
+
+
+_SPECS: dict[str, tuple[Any, dict[str, Any]]] = {}
+
+
+def _restore_specs(spec_key: str, load_bundle: Callable[[], str]) -> tuple[Any, dict[str, Any]]:
+    """Spec objects do not change while instances run: restore each definition's spec once per process."""
+    if spec_key not in _SPECS:
+        bundle = json.loads(load_bundle())
+        spec = SERIALIZER.from_dict(bundle["spec"])
+        subprocesses = {name: SERIALIZER.from_dict(sp) for name, sp in bundle["subprocess_specs"].items()}
+        _SPECS[spec_key] = (spec, subprocesses)
+    return _SPECS[spec_key]
+
+
+# --- parsing ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UserTaskInfo:
+    spec_id: str
+    name: str
+    lane: str
+    line: int | None
+    properties: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ParsedProcess:
+    key: str
+    name: str
+    properties: dict[str, str]
+    lanes: dict[str, dict[str, str]]
+    start_lane: str
+    user_tasks: list[UserTaskInfo]
+    has_timers: bool
+    spec_bundle: str
+
+
+def _properties(node: Any) -> dict[str, str]:
+    return {
+        p.get("name"): p.get("value", "")
+        for p in node.xpath("./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS)
+    }
+
+
+def _check_timers(tree: Any, filename: str, check_expression: Callable[[str, Any], None]) -> None:
+    for definition in tree.iterfind(".//bpmn:timerEventDefinition", NS):
+        for child in definition:
+            if not isinstance(child.tag, str):
+                continue
+            kind = etree.QName(child).localname
+            expression = (child.text or "").strip()
+            event = definition.getparent()
+            where = {"file": filename, "line": child.sourceline, "element": event.get("id", "")}
+            if not expression:
+                raise DiagramError(f"the timer's {kind} is empty", **where)
+            try:
+                check_expression(expression, kind)
+            except Exception as exc:
+                raise DiagramError(f"bad timer expression {expression!r} ({kind}): {exc}", **where) from exc
+
+
+def _check_constant_timer(expression: str, kind: str) -> None:
+    """A constant timer expression must be a valid ISO 8601 duration, date-time or cycle."""
+    import ast
+
+    try:
+        value = ast.literal_eval(expression)
+    except (ValueError, SyntaxError):
+        return  # an expression over process data or a helper call: checked by the sandbox compiler
+    if not isinstance(value, str):
+        raise ValueError("a timer expression must give a string")
+    if kind == "timeDuration":
+        TimerEventDefinition.parse_iso_duration(value)
+    elif kind == "timeDate":
+        TimerEventDefinition.get_datetime(value)
+    else:
+        TimerEventDefinition.parse_iso_recurring_interval(value)
+
+
+def parse_diagram(xml: bytes, *, filename: str, check_script: Callable[[str, str], None]) -> list[ParsedProcess]:
+    """Parse and check one .bpmn file; every problem names the file, line and element."""
+    try:
+        tree = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError as exc:
+        raise DiagramError(f"not well-formed XML: {exc.msg}", file=filename, line=exc.lineno) from exc
+    processes = tree.findall("bpmn:process", NS)
+    if not processes:
+        raise DiagramError("the file holds no bpmn:process", file=filename, line=tree.sourceline)
+    for process in processes:
+        if process.get("isExecutable") != "true":
+            raise DiagramError(
+                'the process is not executable (set isExecutable="true")',
+                file=filename,
+                line=process.sourceline,
+                element=process.get("id", ""),
+            )
+
+    def check_timer(expression: str, kind: str) -> None:
+        check_script(expression, "eval")
+        _check_constant_timer(expression, kind)
+
+    _check_timers(tree, filename, check_timer)
+    scripts = [(node, "eval", "condition") for node in tree.iterfind(".//bpmn:conditionExpression", NS)]
+    scripts += [(node, "exec", "script") for node in tree.iterfind(".//bpmn:script", NS)]
+    for tag in ("preScript", "postScript"):
+        scripts += [(node, "exec", tag) for node in tree.iterfind(f".//spiffworkflow:{tag}", NS)]
+    for node, mode, what in scripts:
+        _check_script_node(node, mode, what, filename, check_script)
+
+    parser = SpiffBpmnParser()
+    try:
+        parser.add_bpmn_xml(tree, filename=filename)
+        parsed = []
+        for process in processes:
+            key = process.get("id")
+            spec = parser.get_spec(key)
+            subprocesses = parser.get_subprocess_specs(key)
+            parsed.append(_describe(process, spec, subprocesses, filename))
+    except ValidationException as exc:
+        element = getattr(exc, "id", "") or ""
+        node = tree.xpath(f'//*[@id="{element}"]') if element else []
+        line = node[0].sourceline if node else (exc.line_number or None)
+        raise DiagramError(str(exc).split("\n")[0], file=filename, line=line, element=element) from exc
+    return parsed
+
+
+def _check_script_node(
+    node: Any, mode: str, what: str, filename: str, check_script: Callable[[str, str], None]
+) -> None:
+    owner = node.getparent()
+    while owner is not None and owner.get("id") is None:
+        owner = owner.getparent()
+    source = (node.text or "").strip() if mode == "eval" else node.text or ""
+    try:
+        check_script(source, mode)
+    except ScriptError as exc:
+        raise DiagramError(
+            f"{what} refused by the sandbox: {exc}",
+            file=filename,
+            line=node.sourceline,
+            element=owner.get("id", "") if owner is not None else "",
+        ) from exc
+
+
+def _describe(process: Any, spec: Any, subprocesses: dict[str, Any], filename: str) -> ParsedProcess:
+    lanes: dict[str, dict[str, str]] = {}
+    node_lane: dict[str, str] = {}
+    for lane in process.iterfind(".//bpmn:lane", NS):
+        name = lane.get("name") or ""
+        lanes[name] = _properties(lane) | {"_line": str(lane.sourceline), "_id": lane.get("id", "")}
+        for ref in lane.iterfind("bpmn:flowNodeRef", NS):
+            node_lane[(ref.text or "").strip()] = name
+    start = process.find("bpmn:startEvent", NS)
+    user_tasks = []
+    for node in process.iter(f"{{{NS['bpmn']}}}userTask", f"{{{NS['bpmn']}}}manualTask"):
+        user_tasks.append(
+            UserTaskInfo(
+                spec_id=node.get("id"),
+                name=node.get("name") or node.get("id"),
+                lane=node_lane.get(node.get("id"), ""),
+                line=node.sourceline,
+                properties=_properties(node),
+            )
+        )
+    return ParsedProcess(
+        key=process.get("id"),
+        name=process.get("name") or process.get("id"),
+        properties=_properties(process),
+        lanes=lanes,
+        start_lane=node_lane.get(start.get("id"), "") if start is not None else "",
+        user_tasks=user_tasks,
+        has_timers=bool(process.findall(".//bpmn:timerEventDefinition", NS)),
+        spec_bundle=json.dumps(
+            {
+                "spec": SERIALIZER.to_dict(spec),
+                "subprocess_specs": {name: SERIALIZER.to_dict(sp) for name, sp in subprocesses.items()},
+            }
+        ),
+    )
+
+
+# --- running ---------------------------------------------------------------------------------------
+
+
+class _SandboxEnvironment(BasePythonScriptEngineEnvironment):
+    def __init__(self, sandbox: Sandbox) -> None:
+        super().__init__({})
+        self.sandbox = sandbox
+
+    def evaluate(self, expression: str, context: dict[str, Any], external_context: Any = None) -> Any:
+        return self.sandbox.evaluate(expression, context, external_context)
+
+    def execute(self, script: str, context: dict[str, Any], external_context: Any = None) -> bool:
+        self.sandbox.execute(script, context, external_context)
+        return True
+
+    def call_service(self, context: dict[str, Any], **kwargs: Any) -> Any:
+        raise ScriptError("service tasks are not used: call a helper from a script task")
+
+
+@dataclass(frozen=True)
+class ReadyTask:
+    id: UUID
+    spec_id: str
+    name: str
+    lane: str
+    properties: dict[str, str]
+    data: dict[str, Any] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class PendingTimer:
+    task_id: UUID
+    spec_id: str
+    due_at: dt.datetime
+
+
+class RunningProcess:
+    """One process instance in memory, between a load and a save."""
+
+    def __init__(self, workflow: BpmnWorkflow) -> None:
+        self.workflow = workflow
+
+    @classmethod
+    def start(
+        cls,
+        *,
+        spec_key: str,
+        load_bundle: Callable[[], str],
+        data: dict[str, Any],
+        sandbox: Sandbox,
+    ) -> RunningProcess:
+        spec, subprocesses = _restore_specs(spec_key, load_bundle)
+        workflow = BpmnWorkflow(spec, subprocesses, script_engine=PythonScriptEngine(_SandboxEnvironment(sandbox)))
+        for task in workflow.get_tasks():
+            task.data.update(data)
+        return cls(workflow)
+
+    @classmethod
+    def load(
+        cls,
+        *,
+        spec_key: str,
+        load_bundle: Callable[[], str],
+        state: str,
+        sandbox: Sandbox,
+    ) -> RunningProcess:
+        spec, subprocesses = _restore_specs(spec_key, load_bundle)
+        dct = json.loads(state)
+        version = dct.pop(STATE_VERSION_KEY, SERIALIZER.VERSION)
+        if version != SERIALIZER.VERSION:
+            dct[SERIALIZER.VERSION_KEY] = version
+            SERIALIZER.migrate(dct)
+        workflow = SERIALIZER.registry.restore(dct, spec=spec, subprocess_specs=subprocesses)
+        workflow.script_engine = PythonScriptEngine(_SandboxEnvironment(sandbox))
+        return cls(workflow)
+
+    def use_sandbox(self, sandbox: Sandbox) -> None:
+        """Run this operation's scripts with its own helpers (bound to its actor)."""
+        self.workflow.script_engine = PythonScriptEngine(_SandboxEnvironment(sandbox))
+
+    def state(self) -> str:
+        """The serialized instance as JSON text, without its spec (stored once per definition)."""
+        dct = SERIALIZER.to_dict(self.workflow)
+        dct[STATE_VERSION_KEY] = SERIALIZER.VERSION
+        return json.dumps(dct, separators=(",", ":"))
+
+    def run_engine(self) -> None:
+        """Fire due timers and run every automatic step until people or timers must act."""
+        try:
+            self.workflow.refresh_timers()
+            self.workflow.do_engine_steps()
+        except (SpiffWorkflowException, ScriptError) as exc:
+            raise _engine_error(exc) from exc
+
+    def ready_user_tasks(self) -> list[ReadyTask]:
+        return [
+            ReadyTask(
+                id=task.id,
+                spec_id=task.task_spec.bpmn_id or task.task_spec.name,
+                name=task.task_spec.bpmn_name or task.task_spec.name,
+                lane=task.task_spec.lane or "",
+                properties=dict(task.task_spec.extensions.get("properties", {})),
+                data=task.data,
+            )
+            for task in self.workflow.get_tasks(state=TaskState.READY, manual=True)
+        ]
+
+    def complete_user_task(self, task_id: UUID, data: dict[str, Any]) -> None:
+        task = self.workflow.get_task_from_id(task_id)
+        # The library runs a task in any state (a CANCELLED one becomes COMPLETED): check READY here.
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            raise TaskNotReady(str(task_id))
+        task.set_data(**data)
+        try:
+            task.run()
+        except (SpiffWorkflowException, ScriptError) as exc:
+            raise _engine_error(exc) from exc
+
+    def deliver_message(self, name: str, payload: dict[str, Any]) -> bool:
+        """Give a waiting message catch event its message; False when nothing waits for it."""
+        before = len(self.workflow.get_tasks(state=TaskState.COMPLETED))
+        self.workflow.catch(BpmnEvent(MessageEventDefinition(name), payload))
+        return len(self.workflow.get_tasks(state=TaskState.COMPLETED)) > before or bool(
+            self.workflow.get_tasks(state=TaskState.READY, manual=False)
+        )
+
+    def pending_timers(self) -> list[PendingTimer]:
+        timers = []
+        for task in self.workflow.event_manager.tasks.values():
+            definition = task.task_spec.event_definition
+            if not isinstance(definition, TimerEventDefinition) or task.state != TaskState.WAITING:
+                continue
+            value = task._get_internal_data("event_value")
+            if value is None:
+                continue
+            if isinstance(definition, CycleTimerEventDefinition):
+                value = value.get("next") if isinstance(value, dict) else None
+                if value is None:
+                    continue
+            due = TimerEventDefinition.get_datetime(value) if isinstance(value, str) else None
+            if due is not None:
+                timers.append(PendingTimer(task.id, task.task_spec.bpmn_id or task.task_spec.name, due))
+        return timers
+
+    def patch_pending_data(self, data: dict[str, Any]) -> None:
+        """Correct the data the next automatic steps will read (an operator's fix before a retry)."""
+        for task in self.workflow.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING):
+            task.data.update(data)
+
+    def task_data(self, task_id: UUID) -> dict[str, Any]:
+        task = self.workflow.get_task_from_id(task_id)
+        return dict(task.data) if task is not None else {}
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The process variables as the most recently finished step left them."""
+        last = self.workflow.last_task
+        if last is None:
+            return dict(self.workflow.task_tree.data)
+        return dict(last.data)
+
+    @property
+    def completed(self) -> bool:
+        return bool(self.workflow.is_completed())
+
+    def cancel(self) -> None:
+        self.workflow.cancel()
+
+
+def _engine_error(exc: Exception) -> EngineError:
+    task = getattr(exc, "task", None)
+    spec = ""
+    if task is not None:
+        spec = getattr(task.task_spec, "bpmn_id", None) or task.task_spec.name
+    line = getattr(exc, "line_number", None) or None
+    message = str(exc).split("\n")[0] or exc.__class__.__name__
+    inner = getattr(exc, "exception", None)
+    if inner is not None and str(inner) not in message:
+        message = f"{message}: {inner.__class__.__name__}: {inner}"
+    return EngineError(message, task_spec=spec, line=line)

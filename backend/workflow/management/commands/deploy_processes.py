@@ -1,0 +1,33 @@
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from backend.workflow.deployment import default_diagrams, deploy_file
+from backend.workflow.engine import DiagramError
+
+
+class Command(BaseCommand):
+    help = "Deploy BPMN diagrams (default: every bpmn/*.bpmn); a changed file becomes a new version."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("files", nargs="*", type=Path)
+
+    def handle(self, *args: Any, files: list[Path], **options: Any) -> None:
+        failed = 0
+        for path in files or default_diagrams():
+            if not path.is_file():
+                self.stderr.write(f"{path}: no such file")
+                failed += 1
+                continue
+            try:
+                results = deploy_file(path)
+            except DiagramError as exc:
+                self.stderr.write(f"refused {exc}")
+                failed += 1
+                continue
+            for result in results:
+                state = "deployed" if result.created else "unchanged"
+                self.stdout.write(f"{path}: {result.key} v{result.version} {state}")
+        if failed:
+            raise CommandError(f"{failed} file(s) refused; nothing from them was deployed")

@@ -1,0 +1,133 @@
+"""Reads of processes, instances and tasks, scoped to what the asking user may see."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from backend.accounts.models import User
+from backend.accounts.roles import Role
+from backend.accounts.selectors import active_substitutions, user_has_role
+from backend.core.exceptions import NotFound
+
+from .models import HistoryEvent, HumanTask, ProcessDefinition, ProcessInstance, TaskCandidate
+
+
+def latest_definitions() -> list[ProcessDefinition]:
+    latest: dict[str, ProcessDefinition] = {}
+    for definition in ProcessDefinition.objects.defer("spec", "bpmn_xml").order_by("key", "-version"):
+        latest.setdefault(definition.key, definition)
+    return list(latest.values())
+
+
+def can_start(definition: ProcessDefinition, user: User) -> bool:
+    starters = [r for r in definition.routing.get("process", {}).get("starters", "").split(",") if r]
+    return not starters or user.is_superuser or user_has_role(user, *starters)
+
+
+def sees_everything(user: User) -> bool:
+    return user.is_superuser or user_has_role(user, Role.AUDITOR, Role.REGISTRAR_HEAD)
+
+
+def instances_for(user: User) -> QuerySet[ProcessInstance]:
+    """Instances the user started, took part in, or may audit."""
+    instances = ProcessInstance.objects.select_related("definition", "started_by").defer(
+        "state", "definition__spec", "definition__bpmn_xml"
+    )
+    if sees_everything(user):
+        return instances
+    involved = HumanTask.objects.filter(
+        Q(candidates__user=user) | Q(completed_by=user) | Q(assignee=user), instance=OuterRef("pk")
+    )
+    return instances.filter(Q(started_by=user) | Exists(involved))
+
+
+def _substituted_ids(user: User) -> list[int]:
+    return list(active_substitutions().filter(substitute=user).values_list("absent_id", flat=True))
+
+
+def inbox(user: User) -> QuerySet[HumanTask]:
+    """Open tasks the user may act on: assigned to them, offered to them, or to someone they substitute."""
+    people = [user.pk, *_substituted_ids(user)]
+    offered = TaskCandidate.objects.filter(task=OuterRef("pk"), user_id__in=people, is_open=True)
+    return (
+        HumanTask.objects.filter(status=HumanTask.Status.OPEN)
+        .filter(Q(assignee_id__in=people) | (Q(assignee__isnull=True) & Exists(offered)))
+        .select_related("instance", "requester", "assignee")
+    )
+
+
+def filter_tasks(
+    tasks: QuerySet[HumanTask],
+    *,
+    process: str | None = None,
+    overdue: bool | None = None,
+    due_before: datetime | None = None,
+) -> QuerySet[HumanTask]:
+    if process:
+        tasks = tasks.filter(process_key=process)
+    if overdue:
+        tasks = tasks.filter(due_at__lt=timezone.now())
+    if due_before:
+        tasks = tasks.filter(due_at__lt=due_before)
+    return tasks
+
+
+def history_of(instance: ProcessInstance) -> QuerySet[HistoryEvent]:
+    return HistoryEvent.objects.filter(instance=instance).select_related("actor").order_by("seq")
+
+
+def acting_capacity(task: HumanTask, user: User) -> tuple[bool, User | None]:
+    """Whether `user` may act on the task, and whom they act for when they are a substitute."""
+    if task.assignee_id is not None:
+        if task.assignee_id == user.pk:
+            return True, None
+        substitute_for = _substituted(user, [task.assignee_id])
+        return (True, substitute_for) if substitute_for else (False, None)
+    candidate = TaskCandidate.objects.filter(task=task, user=user).select_related("acting_for").first()
+    if candidate is not None:
+        return True, candidate.acting_for
+    candidate_ids = list(TaskCandidate.objects.filter(task=task).values_list("user_id", flat=True))
+    substitute_for = _substituted(user, candidate_ids, role=task.role)
+    return (True, substitute_for) if substitute_for else (False, None)
+
+
+def _substituted(user: User, absent_ids: list[int], role: str = "") -> User | None:
+    subs = active_substitutions().filter(substitute=user, absent_id__in=absent_ids)
+    if role:
+        subs = subs.filter(Q(role="") | Q(role=role))
+    sub = subs.select_related("absent").first()
+    return sub.absent if sub else None
+
+
+def can_see_task(task: HumanTask, user: User) -> bool:
+    if acting_capacity(task, user)[0]:
+        return True
+    return can_see_instance(task.instance, user)
+
+
+def can_see_instance(instance: ProcessInstance, user: User) -> bool:
+    return instances_for(user).filter(pk=instance.pk).exists()
+
+
+def visible_task(task_id: int, user: User) -> HumanTask:
+    """The task if the user may see it; a plain "not found" otherwise (no hint that it exists)."""
+    task = (
+        HumanTask.objects.select_related("instance", "instance__definition")
+        .defer("instance__state", "instance__definition__spec", "instance__definition__bpmn_xml")
+        .filter(pk=task_id)
+        .first()
+    )
+    if task is None or not can_see_task(task, user):
+        raise NotFound(_("There is no such task."))
+    return task
+
+
+def visible_instance(instance_id: int, user: User) -> ProcessInstance:
+    instance = instances_for(user).filter(pk=instance_id).first()
+    if instance is None:
+        raise NotFound(_("There is no such process instance."))
+    return instance

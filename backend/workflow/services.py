@@ -1,0 +1,603 @@
+"""Every engine operation: load → act → save in one transaction holding the instance's row lock.
+
+The history event of each change is written in the same transaction. A failing script rolls back the
+automatic steps (and whatever its helpers wrote), and the instance is saved as it was before them, in
+`error`, with the incident in its history; `instance_retry` runs those steps again.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+from uuid import UUID
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from backend.accounts.models import OrgUnit, User
+from backend.accounts.roles import Role
+from backend.accounts.selectors import role_holders, user_has_role
+from backend.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
+from backend.core.workdays import add_days
+
+from . import forms, signals
+from .deployment import parse_due
+from .engine import EngineError, RunningProcess, TaskNotReady
+from .history import HistoryChain
+from .models import HumanTask, ProcessDefinition, ProcessInstance, TaskCandidate, Timer
+from .registry import StartSpec, hooks_for
+from .routing import route, task_properties
+from .scripting import InstanceContext, Sandbox
+from .selectors import acting_capacity, can_start, visible_task
+
+OPERATOR_ROLES = (Role.REGISTRAR_HEAD, Role.ADMINISTRATOR)
+
+
+def _json(value: Any) -> Any:
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def latest_definition(key: str) -> ProcessDefinition:
+    definition = ProcessDefinition.objects.filter(key=key).order_by("-version").first()
+    if definition is None:
+        raise NotFound(_("There is no process %(key)s.") % {"key": key})
+    return definition
+
+
+class _ProcessCache:
+    """Instances kept in memory between operations of this worker, by instance and revision.
+
+    Only committed revisions go in (on commit), and an operation takes its instance out while it works on
+    it, so a cached object is always exactly the state stored under that revision.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self.items: OrderedDict[int, tuple[int, RunningProcess]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def take(self, instance_id: int, version: int) -> RunningProcess | None:
+        with self.lock:
+            item = self.items.pop(instance_id, None)
+        return item[1] if item is not None and item[0] == version else None
+
+    def keep(self, instance_id: int, version: int, process: RunningProcess) -> None:
+        with self.lock:
+            self.items[instance_id] = (version, process)
+            self.items.move_to_end(instance_id)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+_CACHE = _ProcessCache()
+
+
+class _Operation:
+    """One instance loaded under its row lock for one change."""
+
+    def __init__(self, instance: ProcessInstance, actor: User | None, process: RunningProcess | None = None) -> None:
+        self.instance = instance
+        self.definition = instance.definition
+        self.actor = actor
+        self.sandbox = Sandbox(InstanceContext(instance.pk, actor.pk if actor else None))
+        if process is None:
+            process = _CACHE.take(instance.pk, instance.version)
+            if process is not None:
+                process.use_sandbox(self.sandbox)
+        self.process = process or self._load(instance.state)
+        self.chain = HistoryChain(instance, locked=True)
+
+    @classmethod
+    def lock(cls, instance_id: int, actor: User | None) -> _Operation:
+        instance = (
+            ProcessInstance.objects.select_for_update(of=("self",))
+            .select_related("definition", "started_by")
+            .defer("definition__bpmn_xml", "definition__spec")
+            .filter(pk=instance_id)
+            .first()
+        )
+        if instance is None:
+            raise NotFound(_("There is no such process instance."))
+        return cls(instance, actor)
+
+    def _load(self, state: str) -> RunningProcess:
+        return RunningProcess.load(
+            spec_key=f"{self.definition.pk}:{self.definition.content_hash}",
+            load_bundle=lambda: self.definition.spec,
+            state=state,
+            sandbox=self.sandbox,
+        )
+
+    def history(self, kind: str, payload: dict[str, Any] | None = None, actor: User | None = None) -> None:
+        self.chain.append(kind=kind, actor=actor or self.actor, payload=payload)
+
+    # --- advancing ----------------------------------------------------------------------------------
+    def advance(self) -> None:
+        """Run the automatic steps, project tasks and timers, save; a failing script becomes an incident."""
+        if self.instance.status != ProcessInstance.Status.RUNNING:
+            self.project()
+            self.save()
+            return
+        checkpoint = self.process.state()
+        try:
+            with transaction.atomic():
+                self.process.run_engine()
+                self.project()
+                self.save()
+        except EngineError as error:
+            self.process = self._load(checkpoint)
+            self.instance.status = ProcessInstance.Status.ERROR
+            where = f"{error.task_spec}: " if error.task_spec else ""
+            self.instance.incident = f"{where}{error}"
+            self.project()
+            self.save()
+            self.history("error", {"task": error.task_spec, "message": str(error), "line": error.line}, actor=None)
+
+    def save(self) -> None:
+        instance = self.instance
+        instance.state = self.process.state()
+        instance.data = _json(self.process.data)
+        updated = ProcessInstance.objects.filter(pk=instance.pk, version=instance.version).update(
+            state=instance.state,
+            data=instance.data,
+            status=instance.status,
+            incident=instance.incident,
+            completed_at=instance.completed_at,
+            version=instance.version + 1,
+            updated_at=timezone.now(),
+        )
+        if updated != 1:
+            raise Conflict(_("Someone else changed this case at the same moment. Reload and try again."))
+        instance.version += 1
+        transaction.on_commit(partial(_CACHE.keep, instance.pk, instance.version, self.process))
+
+    # --- projection ---------------------------------------------------------------------------------
+    def project(self) -> None:
+        """Make the task table and pending timers match the engine state."""
+        ready = {task.id: task for task in self.process.ready_user_tasks()}
+        open_tasks = {
+            task.engine_task_id: task
+            for task in HumanTask.objects.filter(instance=self.instance, status=HumanTask.Status.OPEN)
+        }
+        for engine_id, task in open_tasks.items():
+            if engine_id not in ready or self.instance.status in (
+                ProcessInstance.Status.COMPLETED,
+                ProcessInstance.Status.CANCELLED,
+            ):
+                _task_close(task, HumanTask.Status.CANCELLED)
+                self.history("task_cancelled", {"task": task.pk, "spec": task.spec_id})
+        if self.instance.status in (ProcessInstance.Status.RUNNING, ProcessInstance.Status.ERROR):
+            for engine_id, ready_task in ready.items():
+                if engine_id not in open_tasks:
+                    self.create_task(ready_task.id, ready_task.spec_id, ready_task.lane, ready_task.data)
+        self.project_timers()
+        if self.process.completed and self.instance.status == ProcessInstance.Status.RUNNING:
+            self.instance.status = ProcessInstance.Status.COMPLETED
+            self.instance.completed_at = timezone.now()
+            self.history("finished", {"outcome": self.process.data.get("outcome", "")}, actor=None)
+            transaction.on_commit(partial(signals.instance_finished.send, sender=None, instance_id=self.instance.pk))
+
+    def project_timers(self) -> None:
+        if not self.definition.routing.get("has_timers", True):
+            return
+        pending = {timer.task_id: timer for timer in self.process.pending_timers()}
+        if self.instance.status in (ProcessInstance.Status.COMPLETED, ProcessInstance.Status.CANCELLED):
+            pending = {}
+        rows = Timer.objects.filter(
+            instance=self.instance, kind=Timer.Kind.BPMN, fired_at__isnull=True, cancelled=False
+        )
+        known = {row.engine_task_id: row for row in rows}
+        for engine_id, row in known.items():
+            if engine_id not in pending:
+                row.cancelled = True
+                row.save(update_fields=["cancelled"])
+            elif row.due_at != pending[engine_id].due_at:
+                row.due_at = pending[engine_id].due_at  # a cycle timer moved on
+                row.save(update_fields=["due_at"])
+        Timer.objects.bulk_create(
+            Timer(instance=self.instance, kind=Timer.Kind.BPMN, engine_task_id=engine_id, due_at=timer.due_at)
+            for engine_id, timer in pending.items()
+            if engine_id not in known
+        )
+
+    def create_task(self, engine_id: UUID, spec_id: str, lane: str, data: dict[str, Any]) -> HumanTask:
+        target = route(instance=self.instance, spec_id=spec_id, lane=lane, data=data)
+        properties = target.properties
+        spec = self.definition.routing.get("tasks", {}).get(spec_id, {})
+        now = timezone.now()
+        due_at = None
+        if properties.get("due"):
+            days, hours = parse_due(properties["due"])
+            working = properties.get("due_calendar", "calendar") == "working"
+            due_at = add_days(now, days, working=working) + timedelta(hours=hours)
+        requester = self.instance.started_by
+        subject = self.instance.subject
+        task = HumanTask.objects.create(
+            instance=self.instance,
+            engine_task_id=engine_id,
+            spec_id=spec_id,
+            process_key=self.instance.process_key,
+            title=spec.get("title", {"en": spec_id}),
+            lane=lane,
+            role=target.role,
+            org_unit=target.org_unit,
+            assignee=target.assignee,
+            due_at=due_at,
+            priority=int(properties.get("priority") or data.get("priority") or 0),
+            requester=requester,
+            subject=subject,
+            search_text=" ".join(
+                [*subject.values(), self.instance.business_key, requester.full_name if requester else ""]
+            ).lower(),
+        )
+        candidates = _task_set_candidates(task, target.holders, assignee=target.assignee)
+        if due_at is not None:
+            _task_schedule_sla(task, properties, now)
+        self.history(
+            "task_created",
+            {
+                "task": task.pk,
+                "spec": spec_id,
+                "title": task.title,
+                "role": target.role,
+                "org_unit": target.org_unit.code if target.org_unit else None,
+                "assignee": target.assignee.username if target.assignee else None,
+                "candidates": candidates,
+                "escalated_from": next((h.escalated_from for h in target.holders if h.escalated_from), None),
+                "due_at": due_at,
+            },
+            actor=None,
+        )
+        transaction.on_commit(partial(signals.task_created.send, sender=None, task_id=task.pk))
+        return task
+
+
+def _task_set_candidates(task: HumanTask, holders: list[Any], *, assignee: User | None) -> list[dict[str, Any]]:
+    rows: dict[int, TaskCandidate] = {}
+    if assignee is not None:
+        rows[assignee.pk] = TaskCandidate(task=task, user=assignee)
+    for holder in holders:
+        rows.setdefault(holder.user.pk, TaskCandidate(task=task, user=holder.user, acting_for=holder.acting_for))
+    TaskCandidate.objects.bulk_create(rows.values())
+    return [
+        {"user": c.user.username, "acting_for": c.acting_for.username if c.acting_for else None} for c in rows.values()
+    ]
+
+
+def _task_schedule_sla(task: HumanTask, properties: dict[str, str], now: datetime) -> None:
+    assert task.due_at is not None  # noqa: S101 - only called for tasks with a due date
+    timers = []
+    if properties.get("remind", "half") == "half":
+        timers.append(
+            Timer(
+                instance=task.instance,
+                task=task,
+                kind=Timer.Kind.REMINDER,
+                due_at=now + (task.due_at - now) / 2,
+            )
+        )
+    timers.append(Timer(instance=task.instance, task=task, kind=Timer.Kind.ESCALATION, due_at=task.due_at))
+    Timer.objects.bulk_create(timers)
+
+
+def _task_close(task: HumanTask, status: str) -> None:
+    task.status = status
+    task.save(update_fields=["status"])
+    TaskCandidate.objects.filter(task=task).update(is_open=False)
+    Timer.objects.filter(task=task, fired_at__isnull=True).update(cancelled=True)
+
+
+# --- who may act --------------------------------------------------------------------------------------
+
+
+def _may_operate(user: User) -> None:
+    if not (user.is_superuser or user_has_role(user, *OPERATOR_ROLES)):
+        raise Forbidden(_("Only the head of the Registrar office or an administrator may do this."))
+
+
+# --- operations ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def instance_start(
+    *, process_key: str, user: User, data: dict[str, Any] | None = None, start: StartSpec | None = None
+) -> ProcessInstance:
+    """Start the latest version of a process; the process's hooks check the input against the records."""
+    definition = latest_definition(process_key)
+    hooks = hooks_for(process_key)
+    if start is None:
+        if hooks is not None:
+            start = hooks.prepare_start(user, data or {})
+        else:
+            if not can_start(definition, user):
+                raise Forbidden(_("You may not start this process."))
+            schema = definition.forms.get("__start__")
+            start = StartSpec(data=forms.validate(schema, data or {}) if schema else dict(data or {}))
+    instance = ProcessInstance.objects.create(
+        definition=definition,
+        process_key=definition.key,
+        business_key=start.business_key,
+        subject=start.subject or {"en": definition.title_in("en")},
+        started_by=user,
+    )
+    process_data = {**_json(start.data), "initiator_id": user.pk, "instance_id": instance.pk}
+    operation = _Operation(
+        instance,
+        user,
+        process=RunningProcess.start(
+            spec_key=f"{definition.pk}:{definition.content_hash}",
+            load_bundle=lambda: definition.spec,
+            data=process_data,
+            sandbox=Sandbox(InstanceContext(instance.pk, user.pk)),
+        ),
+    )
+    operation.history("started", {"process": definition.key, "version": definition.version, "data": process_data})
+    if hooks is not None and hooks.after_start is not None:
+        hooks.after_start(instance)
+    operation.advance()
+    return instance
+
+
+@transaction.atomic
+def task_complete(*, task_id: int, user: User, data: dict[str, Any]) -> HumanTask:
+    """Complete a READY task the user may act on, with data that satisfies its form."""
+    task = visible_task(task_id, user)
+    operation = _Operation.lock(task.instance_id, user)
+    task.refresh_from_db()
+    if task.status != HumanTask.Status.OPEN:
+        raise Conflict(_("This task has already been completed or withdrawn."))
+    allowed, acting_for = acting_capacity(task, user)
+    if not allowed:
+        raise Forbidden(_("This task is not yours. Claim it or ask the person it is assigned to."))
+    if operation.instance.status != ProcessInstance.Status.RUNNING:
+        raise Conflict(
+            _("The case is %(status)s; nothing can be completed now.")
+            % {"status": operation.instance.get_status_display()}
+        )
+    schema = operation.definition.forms.get(task.spec_id, forms.EMPTY_FORM)
+    cleaned = forms.validate(schema, data)
+    try:
+        operation.process.complete_user_task(task.engine_task_id, cleaned)
+    except TaskNotReady:
+        raise Conflict(_("This task has already been completed or withdrawn.")) from None
+    except EngineError as error:
+        raise ValidationFailed(str(error), code="engine_error") from error
+    task.status = HumanTask.Status.COMPLETED
+    task.completed_by = user
+    task.completed_for = acting_for
+    task.completed_at = timezone.now()
+    task.submitted_data = _json(cleaned)
+    if task.assignee_id is None:
+        task.assignee = user
+    task.save(update_fields=["status", "completed_by", "completed_for", "completed_at", "submitted_data", "assignee"])
+    TaskCandidate.objects.filter(task=task).update(is_open=False)
+    if task.due_at is not None:
+        Timer.objects.filter(task=task, fired_at__isnull=True).update(cancelled=True)
+    operation.history(
+        "completed",
+        {
+            "task": task.pk,
+            "spec": task.spec_id,
+            "title": task.title,
+            "role": task.role,
+            "data": task.submitted_data,
+            "acting_for": acting_for.username if acting_for else None,
+        },
+    )
+    operation.advance()
+    return task
+
+
+@transaction.atomic
+def task_claim(*, task_id: int, user: User) -> HumanTask:
+    task = visible_task(task_id, user)
+    operation = _Operation.lock(task.instance_id, user)
+    task.refresh_from_db()
+    if task.status != HumanTask.Status.OPEN:
+        raise Conflict(_("This task has already been completed or withdrawn."))
+    allowed, acting_for = acting_capacity(task, user)
+    if not allowed and task.assignee_id is not None and TaskCandidate.objects.filter(task=task, user=user).exists():
+        raise Conflict(_("Someone else has already claimed this task."))
+    if not allowed:
+        raise Forbidden(_("You are not among the people this task is offered to."))
+    task.assignee = user
+    task.save(update_fields=["assignee"])
+    operation.history("claimed", {"task": task.pk, "acting_for": acting_for.username if acting_for else None})
+    return task
+
+
+@transaction.atomic
+def task_release(*, task_id: int, user: User) -> HumanTask:
+    task = visible_task(task_id, user)
+    operation = _Operation.lock(task.instance_id, user)
+    task.refresh_from_db()
+    if task.status != HumanTask.Status.OPEN:
+        raise Conflict(_("This task has already been completed or withdrawn."))
+    if task.assignee_id != user.pk:
+        raise Forbidden(_("Only the person who claimed a task can release it."))
+    if not TaskCandidate.objects.filter(task=task).exclude(user=user).exists():
+        raise Conflict(_("Nobody else can take this task; it stays with you."))
+    task.assignee = None
+    task.save(update_fields=["assignee"])
+    operation.history("released", {"task": task.pk})
+    return task
+
+
+@transaction.atomic
+def task_delegate(*, task_id: int, user: User, to_user: User) -> HumanTask:
+    """Hand a task to a colleague who holds the same role for the same unit."""
+    task = visible_task(task_id, user)
+    operation = _Operation.lock(task.instance_id, user)
+    task.refresh_from_db()
+    if task.status != HumanTask.Status.OPEN:
+        raise Conflict(_("This task has already been completed or withdrawn."))
+    if not acting_capacity(task, user)[0]:
+        raise Forbidden(_("This task is not yours to delegate."))
+    colleagues = {h.user.pk for h in role_holders(role=task.role, org_unit=task.org_unit)} if task.org_unit else set()
+    if to_user.pk not in colleagues or to_user.pk == user.pk:
+        raise ValidationFailed(
+            _("Delegate only to a colleague with the same role and scope."),
+            fields={"to_user": [_("This person does not hold the same role for this unit.")]},
+        )
+    task.assignee = to_user
+    task.save(update_fields=["assignee"])
+    TaskCandidate.objects.get_or_create(task=task, user=to_user)
+    operation.history("delegated", {"task": task.pk, "to": to_user.username})
+    transaction.on_commit(partial(signals.task_created.send, sender=None, task_id=task.pk))
+    return task
+
+
+@transaction.atomic
+def instance_message(*, instance_id: int, name: str, payload: dict[str, Any], actor: User | None = None) -> bool:
+    """Deliver a BPMN message (e.g. "account activated") to a waiting instance."""
+    operation = _Operation.lock(instance_id, actor)
+    if operation.instance.status != ProcessInstance.Status.RUNNING:
+        return False
+    delivered = operation.process.deliver_message(name, _json(payload))
+    if delivered:
+        operation.history("note", {"message": name})
+        operation.advance()
+    return delivered
+
+
+@transaction.atomic
+def instance_suspend(*, instance_id: int, user: User, reason: str = "") -> ProcessInstance:
+    _may_operate(user)
+    operation = _Operation.lock(instance_id, user)
+    if operation.instance.status != ProcessInstance.Status.RUNNING:
+        raise Conflict(_("Only a running case can be suspended."))
+    operation.instance.status = ProcessInstance.Status.SUSPENDED
+    operation.save()
+    operation.history("suspended", {"reason": reason})
+    return operation.instance
+
+
+@transaction.atomic
+def instance_resume(*, instance_id: int, user: User) -> ProcessInstance:
+    _may_operate(user)
+    operation = _Operation.lock(instance_id, user)
+    if operation.instance.status != ProcessInstance.Status.SUSPENDED:
+        raise Conflict(_("Only a suspended case can be resumed."))
+    operation.instance.status = ProcessInstance.Status.RUNNING
+    operation.history("resumed", {})
+    operation.advance()
+    return operation.instance
+
+
+@transaction.atomic
+def instance_cancel(*, instance_id: int, user: User, reason: str, by_requester: bool = False) -> ProcessInstance:
+    """Cancel with a reason; operators may cancel any case, a requester only where the process allows it."""
+    if not reason.strip():
+        raise ValidationFailed(_("Give the reason for cancelling."), fields={"reason": [_("This field is required.")]})
+    if not by_requester:
+        _may_operate(user)
+    operation = _Operation.lock(instance_id, user)
+    if operation.instance.status in (ProcessInstance.Status.COMPLETED, ProcessInstance.Status.CANCELLED):
+        raise Conflict(_("This case has already ended."))
+    operation.process.cancel()
+    operation.instance.status = ProcessInstance.Status.CANCELLED
+    operation.instance.completed_at = timezone.now()
+    operation.history("cancelled", {"reason": reason.strip()})
+    operation.project()
+    operation.save()
+    return operation.instance
+
+
+@transaction.atomic
+def instance_retry(*, instance_id: int, user: User, data: dict[str, Any] | None = None) -> ProcessInstance:
+    """Run the failed automatic steps again (after the data they needed was fixed)."""
+    _may_operate(user)
+    operation = _Operation.lock(instance_id, user)
+    if operation.instance.status != ProcessInstance.Status.ERROR:
+        raise Conflict(_("Only a case with an incident can be retried."))
+    if data:
+        operation.process.patch_pending_data(_json(data))
+    operation.instance.status = ProcessInstance.Status.RUNNING
+    operation.instance.incident = ""
+    operation.history("retried", {"data": _json(data or {})})
+    operation.advance()
+    return operation.instance
+
+
+def _fire_one(timer_id: int, now: datetime) -> bool:
+    with transaction.atomic():
+        timer = (
+            Timer.objects.select_for_update(skip_locked=True)
+            .filter(pk=timer_id, fired_at__isnull=True, cancelled=False, due_at__lte=now)
+            .first()
+        )
+        if timer is None:
+            return False  # another scheduler has it, or it was cancelled meanwhile
+        operation = _Operation.lock(timer.instance_id, None)
+        if operation.instance.status != ProcessInstance.Status.RUNNING:
+            return False  # fires when the case is resumed
+        timer.fired_at = now
+        timer.save(update_fields=["fired_at"])
+        if timer.kind == Timer.Kind.BPMN:
+            operation.history("timer_fired", {"due_at": timer.due_at})
+            operation.advance()
+        elif timer.task is not None and timer.task.status == HumanTask.Status.OPEN:
+            _sla_event(operation, timer)
+    return True
+
+
+def _sla_event(operation: _Operation, timer: Timer) -> None:
+    task = timer.task
+    assert task is not None  # noqa: S101 - SLA timers belong to a task
+    if timer.kind == Timer.Kind.REMINDER:
+        operation.history("reminder", {"task": task.pk, "due_at": task.due_at})
+        transaction.on_commit(partial(signals.task_reminder.send, sender=None, task_id=task.pk))
+        return
+    properties = task_properties(operation.definition, task.spec_id, task.lane)
+    escalate_to = properties.get("escalate_to", Role.REGISTRAR_HEAD)
+    unit = task.org_unit or OrgUnit.objects.get(parent__isnull=True)
+    holders = role_holders(role=escalate_to, org_unit=unit)
+    added = [h.user for h in holders if not TaskCandidate.objects.filter(task=task, user=h.user).exists()]
+    TaskCandidate.objects.bulk_create(TaskCandidate(task=task, user=user) for user in added)
+    task.priority = max(task.priority, 1)
+    task.save(update_fields=["priority"])
+    operation.history("escalated", {"task": task.pk, "to_role": escalate_to, "to": [u.username for u in added]})
+    transaction.on_commit(partial(signals.task_escalated.send, sender=None, task_id=task.pk))
+
+
+def timers_fire_due(*, now: datetime | None = None) -> int:
+    """Fire every due timer once; rows are claimed with SKIP LOCKED, so two schedulers never fire one twice."""
+    moment = now or timezone.now()
+    fired = 0
+    due = Timer.objects.filter(fired_at__isnull=True, cancelled=False, due_at__lte=moment).order_by("due_at")
+    for timer_id in list(due.values_list("pk", flat=True)[:500]):
+        fired += _fire_one(timer_id, moment)
+    return fired
+
+
+@transaction.atomic
+def tasks_reroute(*, role: str | None = None) -> int:
+    """Resolve the candidates of open role-routed tasks again (after assignments or substitutions change)."""
+    tasks = HumanTask.objects.filter(status=HumanTask.Status.OPEN, assignee__isnull=True, org_unit__isnull=False)
+    if role:
+        tasks = tasks.filter(role=role)
+    changed = 0
+    for task in tasks.select_related("instance", "instance__definition", "org_unit"):
+        operation = _Operation.lock(task.instance_id, None)
+        target = route(
+            instance=operation.instance,
+            spec_id=task.spec_id,
+            lane=task.lane,
+            data=operation.process.task_data(task.engine_task_id),
+        )
+        before = set(TaskCandidate.objects.filter(task=task).values_list("user_id", flat=True))
+        after = {h.user.pk for h in target.holders}
+        if before == after:
+            continue
+        TaskCandidate.objects.filter(task=task).delete()
+        candidates = _task_set_candidates(task, target.holders, assignee=None)
+        operation.history("candidates_changed", {"task": task.pk, "candidates": candidates})
+        transaction.on_commit(partial(signals.task_created.send, sender=None, task_id=task.pk))
+        changed += 1
+    return changed

@@ -1,0 +1,15 @@
+"""Background work of the engine: firing timers, re-routing tasks after role changes."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(name="backend.workflow.tasks.fire_due_timers", time_limit=600, soft_time_limit=540, acks_late=True)
+def fire_due_timers() -> int:
+    return services.timers_fire_due()
+
+
+@shared_task(name="backend.workflow.tasks.reroute_tasks", time_limit=600, soft_time_limit=540, acks_late=True)
+def reroute_tasks(role: str | None = None) -> int:
+    return services.tasks_reroute(role=role)

@@ -1,0 +1,96 @@
+"""deploy_processes: versions by content, and each kind of bad file refused with file, line and element."""
+
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from backend.workflow import services
+from backend.workflow.models import ProcessDefinition
+from tests.conftest import user
+from tests.workflow.conftest import diagram_variant
+
+pytestmark = pytest.mark.django_db
+SOURCE = Path(__file__).with_name("engine_test.bpmn")
+
+
+def variant(tmp_path: Path, name: str, old: str, new: str) -> Path:
+    return diagram_variant(tmp_path, name, old, new)
+
+
+def deploy(path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    with pytest.raises(CommandError, match="refused"):
+        call_command("deploy_processes", str(path))
+    return capsys.readouterr().err
+
+
+def test_a_new_version_only_when_the_content_changes_and_running_instances_keep_theirs(
+    demo: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    call_command("deploy_processes", str(SOURCE))
+    call_command("deploy_processes", str(SOURCE))
+    assert "unchanged" in capsys.readouterr().out
+    assert ProcessDefinition.objects.filter(key="qujat_engine_test").count() == 1
+    running = services.instance_start(
+        process_key="qujat_engine_test",
+        user=user("teacher1"),
+        data={"department": "dept-anatomy", "school": "school-medicine", "rounds": 0, "returns": 0},
+    )
+
+    changed = variant(tmp_path, "changed.bpmn", 'name="Done"', 'name="Finished"')
+    call_command("deploy_processes", str(changed))
+
+    versions = list(ProcessDefinition.objects.filter(key="qujat_engine_test").values_list("version", flat=True))
+    assert sorted(versions) == [1, 2]
+    running.refresh_from_db()
+    assert running.definition.version == 1
+    newer = services.instance_start(
+        process_key="qujat_engine_test",
+        user=user("teacher1"),
+        data={"department": "dept-anatomy", "school": "school-medicine", "rounds": 0, "returns": 0},
+    )
+    assert newer.definition.version == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "expected"),
+    [
+        ("malformed.bpmn", "</bpmn:process>", "</bpmn:proces>", "not well-formed"),
+        (
+            "not_executable.bpmn",
+            'isExecutable="true"',
+            'isExecutable="false"',
+            "qujat_engine_test: the process is not executable",
+        ),
+        ("bad_timer.bpmn", '"PT1H"', '"P1X"', "registrar_late: bad timer expression"),
+        (
+            "unknown_role.bpmn",
+            'name="registrar_staff"',
+            'name="janitor"',
+            "Lane_registrar_staff: lane 'janitor' is not a role",
+        ),
+        ("bad_condition.bpmn", 'decision == "approve"', "decision ==", "condition refused by the sandbox"),
+    ],
+)
+def test_bad_files_are_refused_naming_file_line_and_element(
+    demo: None, tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, old: str, new: str, expected: str
+) -> None:
+    path = variant(tmp_path, name, old, new)
+    before = ProcessDefinition.objects.count()
+    message = deploy(path, capsys)
+    assert str(path) in message
+    assert expected in message
+    assert message.split(str(path) + ":")[1].split(":")[0].isdigit()  # a line number follows the file
+    assert ProcessDefinition.objects.count() == before
+
+
+def test_a_missing_form_file_is_refused(demo: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = variant(tmp_path, "no_form.bpmn", "forms/check.json", "forms/nope.json")
+    assert "form file forms/nope.json does not exist" in deploy(path, capsys)
+
+
+def test_the_business_processes_are_deployed_on_migrate(demo: None) -> None:
+    deployed = set(ProcessDefinition.objects.values_list("key", flat=True))
+    expected = {p.stem for p in Path("bpmn").glob("*.bpmn")}
+    assert expected <= deployed

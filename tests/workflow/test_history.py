@@ -1,0 +1,56 @@
+"""The history is hash-chained; verify_history names every instance whose chain was tampered with."""
+
+import itertools
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from backend.workflow import services
+from backend.workflow.models import HistoryEvent
+from tests.conftest import user
+
+pytestmark = pytest.mark.django_db
+
+
+def started() -> int:
+    instance = services.instance_start(
+        process_key="qujat_engine_test",
+        user=user("teacher1"),
+        data={"department": "dept-anatomy", "school": "school-medicine", "rounds": 0, "returns": 0},
+    )
+    return instance.pk
+
+
+def test_an_intact_history_verifies(engine_test_process: object, capsys: pytest.CaptureFixture[str]) -> None:
+    started()
+    call_command("verify_history")
+    assert "intact" in capsys.readouterr().out
+
+
+def test_an_edited_event_is_found(engine_test_process: object, capsys: pytest.CaptureFixture[str]) -> None:
+    untouched, edited = started(), started()
+    event = HistoryEvent.objects.filter(instance_id=edited, kind="started").get()
+    # Someone with database access rewrites who started the case.
+    HistoryEvent.objects.filter(pk=event.pk).update(payload={**event.payload, "data": {"initiator_id": 999}})
+
+    with pytest.raises(CommandError, match="1 instance"):
+        call_command("verify_history")
+    err = capsys.readouterr().err
+    assert f"instance {edited}: event 1 content does not match its hash" in err
+    assert f"instance {untouched}:" not in err
+
+
+def test_a_deleted_event_is_found(engine_test_process: object, capsys: pytest.CaptureFixture[str]) -> None:
+    instance_id = started()
+    HistoryEvent.objects.filter(instance_id=instance_id, seq=1).delete()
+    with pytest.raises(CommandError):
+        call_command("verify_history")
+    assert "event 1 is missing" in capsys.readouterr().err
+
+
+def test_each_event_links_to_the_previous_one(engine_test_process: object) -> None:
+    events = list(HistoryEvent.objects.filter(instance_id=started()).order_by("seq"))
+    assert events[0].prev_hash == "0" * 64
+    for previous, event in itertools.pairwise(events):
+        assert event.prev_hash == previous.hash
