@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import accounts, workflow
@@ -31,4 +31,13 @@ urlpatterns += [
     path("tasks/<int:pk>/claim/", workflow.TaskClaimApi.as_view(), name="task-claim"),
     path("tasks/<int:pk>/release/", workflow.TaskReleaseApi.as_view(), name="task-release"),
     path("tasks/<int:pk>/complete/", workflow.TaskCompleteApi.as_view(), name="task-complete"),
+]
+
+# One module per domain app; each defines its own urlpatterns.
+urlpatterns += [
+    path("", include("backend.api.inbox")),
+    path("", include("backend.api.signatures")),
+    path("", include("backend.api.reopen")),
+    path("", include("backend.api.transcripts")),
+    path("", include("backend.api.access")),
 ]

@@ -1,0 +1,5 @@
+"""REST endpoints of inbox (included by backend/api/urls.py)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
