@@ -53,6 +53,7 @@ class Scale:
     min_points: Decimal
     max_points: Decimal
     bands: tuple[GradeBand, ...]
+    journal_marks: tuple[str, ...] = ()
 
     def grade(self, points: Decimal) -> Grade | None:
         """The band holding `points`, or None when the points are outside the scale."""
@@ -67,7 +68,8 @@ def default_scale() -> Scale:
     scale = GradingScale.objects.filter(is_default=True).first()
     if scale is None:
         raise ValidationFailed(_("No default grading scale is configured."), code="no_scale")
-    return Scale(scale.min_points, scale.max_points, tuple(scale.bands.order_by("-min_points")))
+    marks = tuple(mark.strip() for mark in scale.journal_marks.split(",") if mark.strip())
+    return Scale(scale.min_points, scale.max_points, tuple(scale.bands.order_by("-min_points")), marks)
 
 
 def grade_for(points: Decimal, scale: Scale | None = None) -> Grade:

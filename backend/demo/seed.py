@@ -118,9 +118,7 @@ UNITS = [
         "Department of Pharmacology",
     ),
 ]
-TEACHER_DEPARTMENTS = (
-    ["dept-anatomy"] * 3 + ["dept-internal"] * 2 + ["dept-chemistry"] * 3 + ["dept-pharmacology"] * 2
-)
+TEACHER_DEPARTMENTS = ["dept-anatomy"] * 3 + ["dept-internal"] * 2 + ["dept-chemistry"] * 3 + ["dept-pharmacology"] * 2
 HEAD_DEPARTMENTS = ["dept-anatomy", "dept-internal", "dept-chemistry", "dept-pharmacology"]
 STAFF_SCOPES = {
     "dean_curation": ["school-medicine", "school-pharmacy"],
@@ -212,16 +210,10 @@ class DemoSeeder:
         )
 
     def staff(self) -> None:
-        for number, (names, unit) in enumerate(
-            zip(people.TEACHERS, TEACHER_DEPARTMENTS, strict=True), start=1
-        ):
-            teacher = self.user(
-                f"teacher{number}", names, role="teacher", language="kk" if number % 2 else "ru"
-            )
+        for number, (names, unit) in enumerate(zip(people.TEACHERS, TEACHER_DEPARTMENTS, strict=True), start=1):
+            teacher = self.user(f"teacher{number}", names, role="teacher", language="kk" if number % 2 else "ru")
             self.assign(teacher, Role.TEACHER, unit)
-        for number, (names, unit) in enumerate(
-            zip(people.DEPARTMENT_HEADS, HEAD_DEPARTMENTS, strict=True), 1
-        ):
+        for number, (names, unit) in enumerate(zip(people.DEPARTMENT_HEADS, HEAD_DEPARTMENTS, strict=True), 1):
             head = self.user(f"department_head{number}", names, role="department_head")
             self.assign(head, Role.DEPARTMENT_HEAD, unit)
             # Heads teach too: department_head1 can file a reopen request of their own (separation of duties).
@@ -323,9 +315,7 @@ class DemoSeeder:
         female = _is_female(surname)
         first = self.random.choice(people.FEMALE_NAMES if female else people.MALE_NAMES)
         patronymic = self.random.choice(people.FEMALE_PATRONYMICS if female else people.MALE_PATRONYMICS)
-        user = self.user(
-            f"student{number}", (surname, first, patronymic), role="student", language=group.language
-        )
+        user = self.user(f"student{number}", (surname, first, patronymic), role="student", language=group.language)
         RoleAssignment.objects.create(
             user=user,
             role=Role.STUDENT,
@@ -423,18 +413,19 @@ class DemoSeeder:
         """Journals of the running semester; `nth` counts the department's earlier disciplines in the plan."""
         now = timezone.now()
         department = discipline.department.code
-        teachers = [
-            self.users[f"teacher{i}"] for i, unit in enumerate(TEACHER_DEPARTMENTS, 1) if unit == department
-        ]
+        teachers = [self.users[f"teacher{i}"] for i, unit in enumerate(TEACHER_DEPARTMENTS, 1) if unit == department]
         head = self.users[f"department_head{HEAD_DEPARTMENTS.index(department) + 1}"]
-        # The midterm control has passed: practical journals closed yesterday (a reopen request is on time);
-        # heads' lecture journals closed yesterday or five days ago (a request would be late); the last
-        # discipline is still open.
+        # The midterm control has passed: practical and independent-work journals closed yesterday (a reopen
+        # request is on time); heads' lecture journals closed yesterday or five days ago (a request would be
+        # late); laboratory journals and the last discipline are still open.
+        teacher_of_classes = teachers[nth % len(teachers)]
         for lesson_type, teacher in (
             (LessonType.LECTURE, head),
-            (LessonType.PRACTICAL, teachers[nth % len(teachers)]),
+            (LessonType.PRACTICAL, teacher_of_classes),
+            (LessonType.INDEPENDENT, teacher_of_classes),
+            (LessonType.LABORATORY, teacher_of_classes),
         ):
-            if index == 3:
+            if index == 3 or lesson_type == LessonType.LABORATORY:
                 status, closed_at = Journal.Status.OPEN, None
             elif lesson_type == LessonType.LECTURE and index % 2 == 0:
                 status, closed_at = Journal.Status.CLOSED, now - timedelta(days=5)

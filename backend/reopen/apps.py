@@ -6,3 +6,7 @@ class ReopenConfig(AppConfig):
     name = "backend.reopen"
     label = "reopen"
     verbose_name = _("Journal reopening")
+
+    def ready(self) -> None:
+        # Registers the process's start hooks and the helpers its scripts call.
+        from . import services  # noqa: F401

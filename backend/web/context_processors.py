@@ -13,3 +13,37 @@ def header(request: HttpRequest) -> dict[str, Any]:
         return {}
     roles = sorted({a.get_role_display() for a in user_roles(user)})
     return {"header_roles": roles, "unread_tasks": 0}
+
+
+# Which menu entries a person sees, by the roles they hold.
+MENU: dict[str, set[str]] = {
+    "reopen": {
+        "teacher",
+        "department_head",
+        "dean_curation",
+        "school_dean",
+        "vice_rector",
+        "registrar_inspector",
+        "registrar_staff",
+        "registrar_head",
+        "auditor",
+    },
+    "transcripts": {
+        "student",
+        "registrar_staff",
+        "registrar_head",
+        "registrar_inspector",
+        "school_dean",
+        "department_head",
+        "auditor",
+    },
+    "access": {"department_head", "dean_office", "it_head", "it_staff", "auditor"},
+}
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    roles = {a.role for a in user_roles(user)}
+    return {"menu": {entry: user.is_superuser or bool(roles & allowed) for entry, allowed in MENU.items()}}

@@ -14,6 +14,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # One module of pages per domain app; each defines its own urlpatterns (names stay in the "web" namespace).
+    path("", include("backend.web.views.documents")),
     path("", include("backend.web.views.inbox")),
     path("", include("backend.web.views.signatures")),
     path("", include("backend.web.views.reopen")),

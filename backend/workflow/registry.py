@@ -23,8 +23,8 @@ class ProcessHooks:
     key: str
     # Validate the requester's input against the records (raise ApplicationError) and build the start.
     prepare_start: Callable[[User, dict[str, Any]], StartSpec]
-    # Called inside the start transaction once the instance exists (e.g. to link a domain record).
-    after_start: Callable[[Any], None] | None = None
+    # Called inside the start transaction once the instance exists (e.g. to create its domain record).
+    after_start: Callable[[Any, StartSpec], None] | None = None
 
 
 _HOOKS: dict[str, ProcessHooks] = {}

@@ -32,10 +32,12 @@ class ScriptError(Exception):
 
 @dataclass(frozen=True)
 class InstanceContext:
-    """What helpers may know about the running instance."""
+    """What helpers may know and do about the running instance."""
 
     instance_id: int | None
     actor_id: int | None
+    # Appends to the instance's history within the running operation (its chain, its transaction).
+    record: Callable[[str, dict[str, Any]], None] | None = None
 
 
 # name -> factory(context) -> callable; factories bind helpers to the running instance.

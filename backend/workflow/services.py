@@ -81,17 +81,25 @@ _CACHE = _ProcessCache()
 class _Operation:
     """One instance loaded under its row lock for one change."""
 
-    def __init__(self, instance: ProcessInstance, actor: User | None, process: RunningProcess | None = None) -> None:
+    def __init__(self, instance: ProcessInstance, actor: User | None, start_data: dict[str, Any] | None = None) -> None:
         self.instance = instance
         self.definition = instance.definition
         self.actor = actor
-        self.sandbox = Sandbox(InstanceContext(instance.pk, actor.pk if actor else None))
-        if process is None:
-            process = _CACHE.take(instance.pk, instance.version)
-            if process is not None:
-                process.use_sandbox(self.sandbox)
-        self.process = process or self._load(instance.state)
         self.chain = HistoryChain(instance, locked=True)
+        self.sandbox = Sandbox(InstanceContext(instance.pk, actor.pk if actor else None, record=self._record))
+        if start_data is not None:
+            self.process = RunningProcess.start(
+                spec_key=self.spec_key, load_bundle=lambda: self.definition.spec, data=start_data, sandbox=self.sandbox
+            )
+            return
+        cached = _CACHE.take(instance.pk, instance.version)
+        if cached is not None:
+            cached.use_sandbox(self.sandbox)
+        self.process = cached or self._load(instance.state)
+
+    @property
+    def spec_key(self) -> str:
+        return f"{self.definition.pk}:{self.definition.content_hash}"
 
     @classmethod
     def lock(cls, instance_id: int, actor: User | None) -> _Operation:
@@ -108,11 +116,14 @@ class _Operation:
 
     def _load(self, state: str) -> RunningProcess:
         return RunningProcess.load(
-            spec_key=f"{self.definition.pk}:{self.definition.content_hash}",
+            spec_key=self.spec_key,
             load_bundle=lambda: self.definition.spec,
             state=state,
             sandbox=self.sandbox,
         )
+
+    def _record(self, kind: str, payload: dict[str, Any]) -> None:
+        self.history(kind, payload)
 
     def history(self, kind: str, payload: dict[str, Any] | None = None, actor: User | None = None) -> None:
         self.chain.append(kind=kind, actor=actor or self.actor, payload=payload)
@@ -327,19 +338,10 @@ def instance_start(
         started_by=user,
     )
     process_data = {**_json(start.data), "initiator_id": user.pk, "instance_id": instance.pk}
-    operation = _Operation(
-        instance,
-        user,
-        process=RunningProcess.start(
-            spec_key=f"{definition.pk}:{definition.content_hash}",
-            load_bundle=lambda: definition.spec,
-            data=process_data,
-            sandbox=Sandbox(InstanceContext(instance.pk, user.pk)),
-        ),
-    )
+    operation = _Operation(instance, user, start_data=process_data)
     operation.history("started", {"process": definition.key, "version": definition.version, "data": process_data})
     if hooks is not None and hooks.after_start is not None:
-        hooks.after_start(instance)
+        hooks.after_start(instance, start)
     operation.advance()
     return instance
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
-LANE_HEIGHT = 150
-ROW_SHIFT = 55
+LANE_HEIGHT = 200
+ROW_BASE = 80  # the main row's centre, from the lane's top; row 1 sits below it
+ROW_SHIFT = 75
 COLUMN = 150
 LEFT = 190
 LANE_LABEL = 30
@@ -116,7 +117,7 @@ class Drawing:
             return host[0] + host[2] - 46, host[1] + host[3] - 18, 36, 36
         w, h = SIZES[node.shape]
         cx = LEFT + node.col * COLUMN
-        cy = self.lane_index[node.lane] * LANE_HEIGHT + LANE_HEIGHT / 2 + node.row * ROW_SHIFT
+        cy = self.lane_index[node.lane] * LANE_HEIGHT + ROW_BASE + node.row * ROW_SHIFT
         return int(cx - w / 2), int(cy - h / 2), w, h
 
     def center(self, node: Node) -> tuple[int, int]:

@@ -29,7 +29,9 @@ QUJAT_SITE_URL = env.str("QUJAT_SITE_URL", default="http://127.0.0.1:8000").rstr
 QUJAT_KEY_ENCRYPTION_KEY = env.str("QUJAT_KEY_ENCRYPTION_KEY", default="")
 # Optional RFC 3161 timestamp authority: with it signatures are PAdES-B-T, without it PAdES-B-B.
 QUJAT_TSA_URL = env.str("QUJAT_TSA_URL", default="")
-QUJAT_UNIVERSITY_NAME = env.str("QUJAT_UNIVERSITY_NAME", default="")
+# Printed in the letterhead of documents (the university's name comes from the root org unit).
+QUJAT_UNIVERSITY_CITY = env.str("QUJAT_UNIVERSITY_CITY", default="Алматы")
+QUJAT_UNIVERSITY_CITY_EN = env.str("QUJAT_UNIVERSITY_CITY_EN", default="Almaty")
 QUJAT_AIS_NAME = env.str("QUJAT_AIS_NAME", default="Сириус")
 # The Kazakh version of the journal SOP routes the note through the dean's council instead of two dean visas.
 QUJAT_REOPEN_ROUTING = env.str("QUJAT_REOPEN_ROUTING", default="individual_visas")
@@ -88,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "backend.web.context_processors.header",
+                "backend.web.context_processors.navigation",
             ],
         },
     },
@@ -221,9 +224,7 @@ QUJAT_CONVERTER_HOST = env.str("QUJAT_CONVERTER_HOST", default="127.0.0.1")
 QUJAT_CONVERTER_PORT = env.int("QUJAT_CONVERTER_PORT", default=2003)
 QUJAT_CONVERTER_UNO_PORT = env.int("QUJAT_CONVERTER_UNO_PORT", default=2002)
 QUJAT_CONVERTER_TIMEOUT = env.int("QUJAT_CONVERTER_TIMEOUT", default=60)
-QUJAT_CONVERTER_PYTHON = env.str(
-    "QUJAT_CONVERTER_PYTHON", default=str(BASE_DIR / ".venv-uno" / "bin" / "python")
-)
+QUJAT_CONVERTER_PYTHON = env.str("QUJAT_CONVERTER_PYTHON", default=str(BASE_DIR / ".venv-uno" / "bin" / "python"))
 
 # --- REST API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

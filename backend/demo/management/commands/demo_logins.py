@@ -22,9 +22,7 @@ class Command(BaseCommand):
             return
         site = settings.QUJAT_SITE_URL
         self.stdout.write("")
-        self.stdout.write(
-            self.style.SUCCESS(f"Qujat is starting on {site} — demo logins, password: {DEMO_PASSWORD}")
-        )
+        self.stdout.write(self.style.SUCCESS(f"Qujat is starting on {site} — demo logins, password: {DEMO_PASSWORD}"))
         width = max(len(role) for role in logins.by_role)
         for role, usernames in logins.by_role.items():
             self.stdout.write(f"  {role.ljust(width)}  {_collapse(usernames)}")
