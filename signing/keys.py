@@ -339,18 +339,14 @@ def decrypt_private_key(*, pem: bytes, kek: bytes) -> PrivateKey:
 
 def _check_kek(kek: bytes) -> None:
     if len(kek) < MINIMUM_KEK_LENGTH:
-        raise KeyEncryptionKeyError(
-            f"the key-encryption key must be at least {MINIMUM_KEK_LENGTH} characters long"
-        )
+        raise KeyEncryptionKeyError(f"the key-encryption key must be at least {MINIMUM_KEK_LENGTH} characters long")
 
 
 def kek_from_environment(var: str = KEK_ENVIRONMENT_VARIABLE) -> bytes:
     """Read the key-encryption key from an environment variable, refusing unset or short values."""
     value = os.environ.get(var)
     if value is None or not value.strip():
-        raise KeyEncryptionKeyError(
-            f"environment variable {var} is not set; it must hold the key-encryption key"
-        )
+        raise KeyEncryptionKeyError(f"environment variable {var} is not set; it must hold the key-encryption key")
     if len(value) < MINIMUM_KEK_LENGTH:
         # The message names the variable and the rule, never the value.
         raise KeyEncryptionKeyError(
@@ -390,9 +386,7 @@ def load_pkcs12(*, data: bytes, password: bytes | None) -> Credential:
 
 
 def _public_key_der(key: PrivateKey) -> bytes:
-    return key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    return key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def _issuer_order(leaf: x509.Certificate, others: list[x509.Certificate]) -> list[x509.Certificate]:

@@ -248,9 +248,7 @@ def sign_pdf(
     _check_field_name(field_name)
     writer = _open_writer(pdf)
     template, params = stamp_text_params(stamp=stamp, qr_url=qr_url)
-    style = stamp_style(
-        stamp=stamp, template=template, qr_url=qr_url, font_path=font_path or DEFAULT_FONT_PATH
-    )
+    style = stamp_style(stamp=stamp, template=template, qr_url=qr_url, font_path=font_path or DEFAULT_FONT_PATH)
     metadata = signers.PdfSignatureMetadata(
         field_name=field_name,
         reason=reason,
@@ -292,9 +290,7 @@ def prepare_remote_signature(
     _check_field_name(field_name)
     writer = _open_writer(pdf)
     template, params = stamp_text_params(stamp=stamp, qr_url=qr_url)
-    style = stamp_style(
-        stamp=stamp, template=template, qr_url=qr_url, font_path=font_path or DEFAULT_FONT_PATH
-    )
+    style = stamp_style(stamp=stamp, template=template, qr_url=qr_url, font_path=font_path or DEFAULT_FONT_PATH)
     # NCALayer returns a complete CMS (with its own signingTime and no signing-certificate-v2
     # attribute), which fits the adbe.pkcs7.detached subfilter rather than PAdES.
     metadata = signers.PdfSignatureMetadata(

@@ -66,29 +66,20 @@ class User(AbstractUser):
         ENGLISH = "en", "English"
 
     patronymic = models.CharField(_("patronymic"), max_length=150, blank=True)
-    iin = models.CharField(
-        _("IIN"), max_length=12, unique=True, null=True, blank=True, validators=[iin_validator]
-    )
+    iin = models.CharField(_("IIN"), max_length=12, unique=True, null=True, blank=True, validators=[iin_validator])
     position = models.CharField(_("position"), max_length=255, blank=True)
-    language = models.CharField(
-        _("language"), max_length=2, choices=Language.choices, default=Language.RUSSIAN
-    )
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.RUSSIAN)
     email_digest = models.BooleanField(_("daily digest instead of one e-mail per task"), default=False)
 
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
-        constraints = [
-            models.UniqueConstraint(Lower("email"), condition=~Q(email=""), name="user_email_unique_ci")
-        ]
+        constraints = [models.UniqueConstraint(Lower("email"), condition=~Q(email=""), name="user_email_unique_ci")]
 
     @property
     def full_name(self) -> str:
         """Surname, name and patronymic as written on documents."""
-        return (
-            " ".join(part for part in (self.last_name, self.first_name, self.patronymic) if part)
-            or self.username
-        )
+        return " ".join(part for part in (self.last_name, self.first_name, self.patronymic) if part) or self.username
 
     @property
     def short_name(self) -> str:
@@ -109,9 +100,7 @@ class RoleAssignment(TimeStampedModel):
     is_deputy = models.BooleanField(
         _("deputy"),
         default=False,
-        help_text=_(
-            "A deputy acts only when no principal holder can (absent or excluded by separation of duties)."
-        ),
+        help_text=_("A deputy acts only when no principal holder can (absent or excluded by separation of duties)."),
     )
     valid_from = models.DateField(_("valid from"), default=date.today)
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
@@ -155,9 +144,7 @@ class Substitution(TimeStampedModel):
         verbose_name = _("substitution")
         verbose_name_plural = _("substitutions")
         constraints = [
-            models.CheckConstraint(
-                condition=Q(ends_on__gte=models.F("starts_on")), name="substitution_period_order"
-            ),
+            models.CheckConstraint(condition=Q(ends_on__gte=models.F("starts_on")), name="substitution_period_order"),
             models.CheckConstraint(condition=~Q(absent=models.F("substitute")), name="substitution_not_self"),
         ]
 

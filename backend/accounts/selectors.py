@@ -96,9 +96,7 @@ def role_holders(
     superior = SUPERIOR_ROLE.get(role)
     if superior and exclude:
         return [
-            Holder(
-                user=h.user, role=h.role, org_unit=h.org_unit, acting_for=h.acting_for, escalated_from=role
-            )
+            Holder(user=h.user, role=h.role, org_unit=h.org_unit, acting_for=h.acting_for, escalated_from=role)
             for h in role_holders(role=superior, org_unit=org_unit, on=day, exclude=exclude)
         ]
     return []
@@ -120,9 +118,7 @@ def user_has_role(user: User, *roles: str, on: date | None = None) -> bool:
 def units_where(user: User, *roles: str, on: date | None = None) -> list[OrgUnit]:
     """The org units the user holds any of `roles` for, directly or as an active substitute."""
     day = _today(on)
-    absent_ids = list(
-        active_substitutions(on=day).filter(substitute=user).values_list("absent_id", flat=True)
-    )
+    absent_ids = list(active_substitutions(on=day).filter(substitute=user).values_list("absent_id", flat=True))
     qs = active_assignments(on=day).filter(Q(user=user) | Q(user_id__in=absent_ids), role__in=roles)
     return [a.org_unit for a in qs.select_related("org_unit")]
 

@@ -53,9 +53,7 @@ def right_block(
     for index, line in enumerate(lines):
         content = Span(line, bold=True) if bold and isinstance(line, str) else line
         last = index == len(lines) - 1
-        add_paragraph(
-            document, content, left_indent=RIGHT_BLOCK_INDENT_CM, space_after=space_after if last else 0
-        )
+        add_paragraph(document, content, left_indent=RIGHT_BLOCK_INDENT_CM, space_after=space_after if last else 0)
 
 
 def addressee(document: DocxDocument) -> None:

@@ -224,9 +224,7 @@ def check_text(result: Result, name: str, context: dict, pdf: str, raw: str, doc
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("kinds", nargs="*", help="template kinds to check (default: all)")
-    parser.add_argument(
-        "--out", type=Path, default=DEFAULT_OUT, help=f"work directory (default {DEFAULT_OUT})"
-    )
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"work directory (default {DEFAULT_OUT})")
     args = parser.parse_args()
     out_dir: Path = args.out
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -258,9 +256,7 @@ def main() -> int:
             variant_context = copy.deepcopy(context) | variant.overrides
             variant_doc = out_dir / f"{name}.{variant.suffix}.docx"
             render(template, variant_context, variant_doc)
-            jobs.append(
-                (Result(f"{name}.{variant.suffix}"), kind, lang, variant_context, variant_doc, variant)
-            )
+            jobs.append((Result(f"{name}.{variant.suffix}"), kind, lang, variant_context, variant_doc, variant))
 
     convert_to_pdf([job[4] for job in jobs], out_dir)
 
@@ -272,9 +268,7 @@ def main() -> int:
         first_page_png(pdf)
         check_text(result, f"{kind}.{lang}", context, text, raw, docx)
         if variant is not None and variant.phrase[lang] in text:
-            result.problems.append(
-                f"{variant.phrase[lang]!r} should be absent in the {variant.suffix} variant"
-            )
+            result.problems.append(f"{variant.phrase[lang]!r} should be absent in the {variant.suffix} variant")
         if variant is None and kind in VARIANTS and VARIANTS[kind].phrase[lang] not in text:
             result.problems.append(f"optional line {VARIANTS[kind].phrase[lang]!r} not printed")
         low, high = PAGES.get(kind, (1, 2))

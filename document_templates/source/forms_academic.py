@@ -74,8 +74,7 @@ PLAN = {
             "Оқытушының аты-жөні",
             "Кабинет",
         ],
-        "minutes": "Кафедра отырысында қаралды және мақұлданды, {{ minutes.date }} "
-        "№ {{ minutes.number }} хаттама.",
+        "minutes": "Кафедра отырысында қаралды және мақұлданды, {{ minutes.date }} № {{ minutes.number }} хаттама.",
         "signatures": [
             ("Кафедра меңгерушісі", "{{ department_head.name }}"),
             ("Әдіскер", "{{ methodologist.name }}"),
@@ -374,9 +373,7 @@ def transcript(lang: str) -> DocxDocument:
     optional_paragraphs(
         document,
         "verification_url",
-        lambda: add_paragraph(
-            document, [words["verify"], "{{ verification_url }}"], style=STYLE_SMALL, space_before=6
-        ),
+        lambda: add_paragraph(document, [words["verify"], "{{ verification_url }}"], style=STYLE_SMALL, space_before=6),
     )
     return document
 
@@ -421,9 +418,7 @@ def approval_sheet(lang: str) -> DocxDocument:
     """
     words = APPROVAL[lang]
     document = new_document(lang=lang, title=words["doc_title"], body_pt=12, table_pt=10)
-    add_paragraph(
-        document, words["title"], style=STYLE_TITLE, page_break_before=True, space_before=0, space_after=6
-    )
+    add_paragraph(document, words["title"], style=STYLE_TITLE, page_break_before=True, space_before=0, space_after=6)
     add_paragraph(document, [words["document"], Span("{{ document_title }}", bold=True)], align="center")
     add_paragraph(document, words["requisites"], align="center", space_after=10)
 

@@ -53,8 +53,7 @@ NOTE = {
             ("Дата неправильного заполнения эл. журнала", "{{ wrong_entry_date }}"),
             ("Причина", "{{ reason }}"),
         ],
-        "late": "Подано с нарушением срока (позднее 2 дней после закрытия журнала), "
-        "дней просрочки: {{ late_days }}.",
+        "late": "Подано с нарушением срока (позднее 2 дней после закрытия журнала), дней просрочки: {{ late_days }}.",
         "signatures": [
             ("{{ teacher.position }}", "{{ teacher.name }}"),
             ("Заведующий кафедрой/курсом\n{{ department.name }}", "{{ department_head.name }}"),
@@ -106,9 +105,7 @@ def explanatory_note(lang: str) -> DocxDocument:
     optional_paragraphs(
         document,
         "late",
-        lambda: add_paragraph(
-            document, Span(words["late"], bold=True, italic=True), space_before=6, align="justify"
-        ),
+        lambda: add_paragraph(document, Span(words["late"], bold=True, italic=True), space_before=6, align="justify"),
     )
     add_paragraph(document, COMMON[lang]["dated"], space_before=12)
     signatures(document, lang, words["signatures"])

@@ -377,9 +377,7 @@ class GridTable:
     widths: list[float]
 
 
-def new_table(
-    container, widths_cm: Sequence[float], *, borders: bool = True, cell_margin_cm: float = 0.1
-) -> GridTable:
+def new_table(container, widths_cm: Sequence[float], *, borders: bool = True, cell_margin_cm: float = 0.1) -> GridTable:
     """A fixed-layout table with the given column widths (no rows yet).
 
     Borders are written into the table itself (not a table style), so they survive copy-paste and

@@ -25,9 +25,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("password", models.CharField(max_length=128, verbose_name="password")),
                 ("last_login", models.DateTimeField(blank=True, null=True, verbose_name="last login")),
@@ -81,9 +79,7 @@ class Migration(migrations.Migration):
                         max_length=12,
                         null=True,
                         unique=True,
-                        validators=[
-                            django.core.validators.RegexValidator("^\\d{12}$", "An IIN is exactly 12 digits.")
-                        ],
+                        validators=[django.core.validators.RegexValidator("^\\d{12}$", "An IIN is exactly 12 digits.")],
                         verbose_name="IIN",
                     ),
                 ),
@@ -99,9 +95,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "email_digest",
-                    models.BooleanField(
-                        default=False, verbose_name="daily digest instead of one e-mail per task"
-                    ),
+                    models.BooleanField(default=False, verbose_name="daily digest instead of one e-mail per task"),
                 ),
                 (
                     "groups",
@@ -139,9 +133,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("key_hash", models.CharField(max_length=64, unique=True)),
                 (
@@ -169,9 +161,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("name_kk", models.CharField(max_length=255)),
                 ("name_ru", models.CharField(max_length=255)),
@@ -213,9 +203,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
                 ("updated_at", models.DateTimeField(auto_now=True)),
@@ -281,9 +269,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
                 ("updated_at", models.DateTimeField(auto_now=True)),
