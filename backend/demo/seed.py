@@ -175,7 +175,25 @@ class DemoSeeder:
         self.org_units()
         self.staff()
         self.academics()
+        self.certificates()
         return self.logins
+
+    def certificates(self) -> None:
+        """Signing certificates from the university CA for everyone who signs or approves documents."""
+        from backend.signatures.services import signer_certificate_issue
+
+        signers = [
+            "registrar_head1",
+            "school_dean1",
+            "school_dean2",
+            "dean_curation1",
+            "dean_curation2",
+            "vice_rector1",
+            "it_head1",
+            *[f"department_head{n}" for n in range(1, 5)],
+        ]
+        for username in signers:
+            signer_certificate_issue(user=self.users[username])
 
     # --- organisation and people ------------------------------------------------------------------
     def org_units(self) -> None:

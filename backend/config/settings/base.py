@@ -267,3 +267,5 @@ LOGGING = {
 
 # The embedded default deploys bpmn/*.bpmn on every migrate; production deploys with `deploy_processes`.
 QUJAT_DEPLOY_ON_MIGRATE = env.bool("QUJAT_DEPLOY_ON_MIGRATE", default=DEBUG)
+# Requests per minute and address to the public verification page.
+QUJAT_VERIFY_RATE_PER_MINUTE = env.int("QUJAT_VERIFY_RATE_PER_MINUTE", default=30)

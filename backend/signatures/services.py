@@ -1,0 +1,402 @@
+"""Writes around signing: the university CA, signers' certificates, signing and annulling documents.
+
+The cryptography is in the `signing` package; this module keeps records of it and never holds a key
+longer than one signature (decrypted with the key-encryption key from the environment, then dropped).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC
+from typing import Any
+
+from cryptography import x509
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from backend.accounts.models import OrgUnit, User
+from backend.core.exceptions import ApplicationError, Conflict, ValidationFailed
+from backend.documents.models import GeneratedDocument
+from backend.workflow.history import history_record
+from signing import keys, qr
+from signing.cms import verify_detached
+from signing.errors import CredentialError, PdfSigningError, WrongPasswordError
+from signing.pades import sign_pdf
+from signing.stamp import StampText
+
+from .models import Authority, PublishedDocument, Signature, SignerCertificate, TrustAnchor
+
+
+class SigningUnavailable(ApplicationError):
+    status_code = 503
+    default_code = "signing_unavailable"
+
+
+def _kek() -> bytes:
+    value = settings.QUJAT_KEY_ENCRYPTION_KEY
+    if len(value) < 32:
+        raise SigningUnavailable(_("Signing is not configured: set QUJAT_KEY_ENCRYPTION_KEY (32+ characters)."))
+    return value.encode()
+
+
+def _organisation() -> str:
+    root = OrgUnit.objects.filter(parent__isnull=True).first()
+    return root.name_in("ru") if root else "University"
+
+
+def _pem(certificate: x509.Certificate) -> str:
+    return keys.certificate_to_pem(certificate).decode()
+
+
+def _credential_of(certificate_pem: str, encrypted_key_pem: str, chain_pem: str = "") -> keys.Credential:
+    chain = tuple(keys.load_trust_roots(chain_pem.encode())) if chain_pem else ()
+    return keys.Credential(
+        certificate=keys.certificate_from_pem(certificate_pem.encode()),
+        private_key=keys.decrypt_private_key(pem=encrypted_key_pem.encode(), kek=_kek()),
+        chain=chain,
+    )
+
+
+# --- the university CA ------------------------------------------------------------------------------------------
+
+
+def _authority_store(kind: str, credential: keys.Credential) -> Authority:
+    return Authority.objects.create(
+        kind=kind,
+        certificate_pem=_pem(credential.certificate),
+        encrypted_key_pem=keys.encrypt_private_key(key=credential.private_key, kek=_kek()).decode(),
+        fingerprint=keys.certificate_fingerprint(credential.certificate),
+    )
+
+
+@transaction.atomic
+def pki_ensure() -> tuple[Authority, Authority]:
+    """The university's root and issuing CA, created on first use."""
+    root = Authority.objects.select_for_update().filter(kind=Authority.Kind.ROOT).first()
+    organisation = _organisation()
+    if root is None:
+        root = _authority_store(
+            Authority.Kind.ROOT, keys.generate_root_ca(common_name=f"{organisation} Root CA", organisation=organisation)
+        )
+    issuing = Authority.objects.filter(kind=Authority.Kind.ISSUING).first()
+    if issuing is None:
+        root_credential = _credential_of(root.certificate_pem, root.encrypted_key_pem)
+        issuing = _authority_store(
+            Authority.Kind.ISSUING,
+            keys.generate_issuing_ca(
+                issuer=root_credential, common_name=f"{organisation} Issuing CA", organisation=organisation
+            ),
+        )
+    return root, issuing
+
+
+def trust_roots() -> list[x509.Certificate]:
+    """Roots a signature must chain to: the university's own and every trusted root an administrator added."""
+    pems = list(Authority.objects.filter(kind=Authority.Kind.ROOT).values_list("certificate_pem", flat=True))
+    pems += list(TrustAnchor.objects.values_list("certificate_pem", flat=True))
+    return [keys.certificate_from_pem(pem.encode()) for pem in pems]
+
+
+@transaction.atomic
+def trust_anchor_add(*, name: str, certificate_pem: bytes) -> TrustAnchor:
+    try:
+        roots = keys.load_trust_roots(certificate_pem)
+    except ValueError as error:
+        raise ValidationFailed(
+            str(error), fields={"certificate": [_("Not a certificate in PEM or DER form.")]}
+        ) from error
+    root = roots[0]
+    anchor, _created = TrustAnchor.objects.get_or_create(
+        fingerprint=keys.certificate_fingerprint(root), defaults={"name": name, "certificate_pem": _pem(root)}
+    )
+    return anchor
+
+
+# --- signers' certificates --------------------------------------------------------------------------------------
+
+
+def _certificate_store(
+    *, user: User, source: str, certificate: x509.Certificate, chain: tuple[x509.Certificate, ...], key: Any
+) -> SignerCertificate:
+    info = keys.describe_certificate(certificate)
+    try:
+        with transaction.atomic():
+            return SignerCertificate.objects.create(
+                user=user,
+                source=source,
+                certificate_pem=_pem(certificate),
+                chain_pem="".join(_pem(c) for c in chain),
+                encrypted_key_pem=keys.encrypt_private_key(key=key, kek=_kek()).decode() if key is not None else "",
+                fingerprint=info.fingerprint_sha256,
+                subject=info.subject_common_name or "",
+                issuer=info.issuer_common_name or "",
+                iin=info.iin or "",
+                sheet_text=info.sheet_text,
+                not_before=info.not_before,
+                not_after=info.not_after,
+            )
+    except IntegrityError:
+        raise Conflict(_("This certificate is already registered.")) from None
+
+
+@transaction.atomic
+def signer_certificate_issue(*, user: User, position: str = "", valid_days: int = 730) -> SignerCertificate:
+    """A certificate from the university's issuing CA, its key kept encrypted so the server can sign."""
+    if not user.iin:
+        raise ValidationFailed(
+            _("The person needs an IIN before a certificate can be issued."), fields={"iin": [_("Enter the IIN.")]}
+        )
+    _root, issuing = pki_ensure()
+    issuer = _credential_of(issuing.certificate_pem, issuing.encrypted_key_pem)
+    credential = keys.issue_signer_certificate(
+        issuer=issuer,
+        full_name=user.full_name,
+        position=position or user.position or _("employee"),
+        organisation=_organisation(),
+        iin=user.iin,
+        email=user.email or None,
+        valid_days=valid_days,
+    )
+    return _certificate_store(
+        user=user,
+        source=SignerCertificate.Source.ISSUED,
+        certificate=credential.certificate,
+        chain=(issuer.certificate,),
+        key=credential.private_key,
+    )
+
+
+@transaction.atomic
+def signer_certificate_import(*, user: User, p12: bytes, password: bytes | None) -> SignerCertificate:
+    """A signer's own .p12 (as the national certification authority issues them); its IIN must be theirs."""
+    try:
+        credential = keys.load_pkcs12(data=p12, password=password)
+    except WrongPasswordError:
+        raise ValidationFailed(
+            _("Wrong password for this file."), fields={"password": [_("Wrong password.")]}
+        ) from None
+    except CredentialError as error:
+        raise ValidationFailed(str(error), fields={"file": [_("Not a readable PKCS#12 file.")]}) from error
+    iin = keys.certificate_iin(credential.certificate)
+    if user.iin and iin and iin != user.iin:
+        raise ValidationFailed(
+            _("The certificate belongs to another person (its IIN differs)."),
+            fields={"file": [_("The IIN in the certificate is not this person's.")]},
+        )
+    return _certificate_store(
+        user=user,
+        source=SignerCertificate.Source.IMPORTED,
+        certificate=credential.certificate,
+        chain=credential.chain,
+        key=credential.private_key,
+    )
+
+
+@transaction.atomic
+def signer_certificate_revoke(*, certificate: SignerCertificate, reason: str, by: User) -> SignerCertificate:
+    if not reason.strip():
+        raise ValidationFailed(_("Give the reason for revoking."), fields={"reason": [_("This field is required.")]})
+    certificate = SignerCertificate.objects.select_for_update().get(pk=certificate.pk)
+    if certificate.revoked_at is None:
+        certificate.revoked_at = timezone.now()
+        certificate.revocation_reason = f"{reason.strip()} ({by.username})"
+        certificate.save(update_fields=["revoked_at", "revocation_reason"])
+    return certificate
+
+
+def signing_certificate(user: User) -> SignerCertificate | None:
+    """The person's newest usable certificate with a key the server holds."""
+    now = timezone.now()
+    return (
+        SignerCertificate.objects.filter(user=user, revoked_at__isnull=True, not_before__lte=now, not_after__gt=now)
+        .exclude(encrypted_key_pem="")
+        .order_by("-not_after")
+        .first()
+    )
+
+
+# --- publishing, signing, annulling -----------------------------------------------------------------------------
+
+
+def public_name(*, last_name: str, first_name: str, patronymic: str = "") -> str:
+    """Initials and surname only, as the public verification page shows a holder: "А.Б. Иванова"."""
+    initials = "".join(f"{part[0]}." for part in (first_name, patronymic) if part)
+    return f"{initials} {last_name}".strip()
+
+
+@transaction.atomic
+def document_publish(*, document: GeneratedDocument, holder: User | None, holder_public_name: str) -> PublishedDocument:
+    """Give a document its verification id (before signing, so the QR code can carry it); once per document."""
+    existing = PublishedDocument.objects.filter(document=document).first()
+    if existing is not None:
+        return existing
+    return PublishedDocument.objects.create(
+        document=document,
+        verification_id=qr.new_verification_id(),
+        holder=holder,
+        holder_public_name=holder_public_name,
+    )
+
+
+def verification_url(published: PublishedDocument, *, with_hash: bool = False) -> str:
+    return qr.verification_url(
+        site=settings.QUJAT_SITE_URL,
+        verification_id=published.verification_id,
+        sha256=published.signed_sha256 if with_hash and published.signed_sha256 else None,
+    )
+
+
+def _signed_source(published: PublishedDocument) -> bytes:
+    file = published.signed_pdf if published.signed_pdf else published.document.pdf
+    with file.open("rb") as handle:
+        return handle.read()
+
+
+@transaction.atomic
+def document_sign(
+    *, published: PublishedDocument, signer: User, language: str, position: str = "", reason: str = ""
+) -> Signature:
+    """Add the signer's PAdES signature (an incremental update; earlier signatures stay valid)."""
+    published = PublishedDocument.objects.select_for_update().select_related("document").get(pk=published.pk)
+    document = published.document
+    if published.status != PublishedDocument.Status.VALID:
+        raise Conflict(_("An annulled document cannot be signed."))
+    if document.status != GeneratedDocument.Status.READY:
+        raise Conflict(_("The document is not generated yet."))
+    certificate = signing_certificate(signer)
+    if certificate is None:
+        raise ValidationFailed(
+            _("%(name)s has no valid signing certificate.") % {"name": signer.full_name},
+            code="no_certificate",
+            fields={"signer": [_("Register or issue a signing certificate for this person.")]},
+        )
+    credential = _credential_of(certificate.certificate_pem, certificate.encrypted_key_pem, certificate.chain_pem)
+    first = not published.signed_pdf
+    count = Signature.objects.filter(document=document, kind=Signature.Kind.PADES).count()
+    source = _signed_source(published)
+    try:
+        signed = sign_pdf(
+            pdf=source,
+            credential=credential,
+            stamp=StampText.for_language(
+                language=language if language in ("kk", "ru", "en") else "ru",
+                signer_name=signer.full_name,
+                position=position or signer.position,
+                organisation=_organisation(),
+            ),
+            field_name=f"Signature{count + 1}",
+            reason=reason or None,
+            location=settings.QUJAT_UNIVERSITY_CITY,
+            tsa_url=settings.QUJAT_TSA_URL or None,
+            qr_url=verification_url(published) if first else None,
+        )
+    except PdfSigningError as error:
+        raise ApplicationError(_("The document could not be signed: %(error)s") % {"error": error}) from error
+    del credential
+    now = timezone.now()
+    sha256 = hashlib.sha256(signed).hexdigest()
+    old = published.signed_pdf.name if published.signed_pdf else ""
+    published.signed_pdf.save(f"{document.kind}-{published.verification_id}.pdf", ContentFile(signed), save=False)
+    published.signed_sha256 = sha256
+    published.issued_at = published.issued_at or now
+    published.save(update_fields=["signed_pdf", "signed_sha256", "issued_at"])
+    if old and old != published.signed_pdf.name:
+        transaction.on_commit(lambda: published.signed_pdf.storage.delete(old))
+    signature = Signature.objects.create(
+        document=document,
+        kind=Signature.Kind.PADES,
+        signer=signer,
+        certificate=certificate,
+        certificate_fingerprint=certificate.fingerprint,
+        position=position or signer.position,
+        signed_at=now,
+        document_sha256=hashlib.sha256(source).hexdigest(),
+        field_name=f"Signature{count + 1}",
+    )
+    if document.instance is not None:
+        history_record(
+            instance=document.instance,
+            kind="signed",
+            actor=signer,
+            payload={
+                "document": document.pk,
+                "kind": document.kind,
+                "number": document.number,
+                "certificate": certificate.fingerprint,
+                "signed_sha256": sha256,
+                "verification_id": published.verification_id,
+            },
+        )
+    return signature
+
+
+@transaction.atomic
+def document_annul(*, published: PublishedDocument, reason: str, by: User) -> PublishedDocument:
+    """An annulled document shows as annulled on its verification page from now on."""
+    if not reason.strip():
+        raise ValidationFailed(_("Give the reason for annulling."), fields={"reason": [_("This field is required.")]})
+    published = PublishedDocument.objects.select_for_update().select_related("document").get(pk=published.pk)
+    if published.status == PublishedDocument.Status.ANNULLED:
+        return published
+    published.status = PublishedDocument.Status.ANNULLED
+    published.annulled_at = timezone.now()
+    published.annulment_reason = reason.strip()
+    published.save(update_fields=["status", "annulled_at", "annulment_reason"])
+    if published.document.instance is not None:
+        history_record(
+            instance=published.document.instance,
+            kind="note",
+            actor=by,
+            payload={"event": "document_annulled", "document": published.document_id, "reason": reason.strip()},
+        )
+    return published
+
+
+@transaction.atomic
+def cms_signature_accept(*, document: GeneratedDocument, signer: User, cms: str | bytes) -> Signature:
+    """A signature made on the signer's own computer (NCALayer): checked, then recorded with its certificate."""
+    with document.pdf.open("rb") as handle:
+        content = handle.read()
+    verdict = verify_detached(cms=cms, trust_roots=trust_roots(), content=content, expected_iin=signer.iin or None)
+    if not verdict.valid or verdict.certificate is None:
+        raise ValidationFailed(
+            _("The signature does not verify: %(problems)s") % {"problems": "; ".join(verdict.problems)},
+            code="invalid_signature",
+            fields={"cms": list(verdict.problems) or [_("Invalid signature.")]},
+        )
+    fingerprint = keys.certificate_fingerprint(verdict.certificate)
+    certificate = SignerCertificate.objects.filter(fingerprint=fingerprint).first()
+    if certificate is None:
+        certificate = _certificate_store(
+            user=signer, source=SignerCertificate.Source.REGISTERED, certificate=verdict.certificate, chain=(), key=None
+        )
+    if certificate.user_id != signer.pk:
+        raise ValidationFailed(
+            _("The certificate is registered to someone else."), fields={"cms": [_("Wrong signer.")]}
+        )
+    if certificate.revoked:
+        raise ValidationFailed(_("The certificate has been revoked."), fields={"cms": [_("Revoked certificate.")]})
+    raw = cms.encode() if isinstance(cms, str) else cms
+    signed_at = verdict.signing_time or timezone.now()
+    signature = Signature.objects.create(
+        document=document,
+        kind=Signature.Kind.CMS,
+        signer=signer,
+        certificate=certificate,
+        certificate_fingerprint=fingerprint,
+        position=signer.position,
+        signed_at=signed_at if signed_at.tzinfo else signed_at.replace(tzinfo=UTC),
+        document_sha256=hashlib.sha256(content).hexdigest(),
+        cms=raw,
+    )
+    if document.instance is not None:
+        history_record(
+            instance=document.instance,
+            kind="signed",
+            actor=signer,
+            payload={"document": document.pk, "kind": "cms", "certificate": fingerprint},
+        )
+    return signature
