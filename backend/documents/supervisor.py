@@ -219,10 +219,10 @@ class ConverterSupervisor:
             started = time.monotonic()
             self._start_server()
             reason, office_came_up = self._watch_server(started)
+            if self._stopping:
+                break  # run() stops the server gracefully
             kill_group(self._server_pid())
             self._reap()
-            if self._stopping:
-                break
             # Only a server whose LibreOffice never came up is crash-looping; back off from that one.
             backoff = 1.0 if office_came_up else min(backoff * 2, MAX_BACKOFF_SECONDS)
             logger.warning(

@@ -126,3 +126,11 @@ def test_generated_documents_are_read_only_with_links_to_their_files(admin_clien
     assert document.pdf_sha256 in page.content.decode()
     assert admin_client.post(f"/admin/documents/generateddocument/{document.pk}/change/", {}).status_code == 403
     assert admin_client.get("/admin/documents/generateddocument/add/").status_code == 403
+
+
+@pytest.mark.converter
+def test_the_document_admin_pages_open(admin_client: Client) -> None:
+    document_generate_now(kind="calendar_plan", language="ru", context=example("calendar_plan", "ru"), key="plan")
+    for page in ("generateddocument", "documenttemplate", "documentnumbersequence"):
+        assert admin_client.get(f"/admin/documents/{page}/").status_code == 200
+    assert admin_client.get(ADD_URL).status_code == 200

@@ -134,6 +134,7 @@ def test_a_template_that_reaches_into_python_fails_its_document_without_retries(
     settings: Any, tmp_path: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     # Given the shipped memo template was edited on disk to reach into Python
+    shipped = settings.DOCUMENT_TEMPLATES_DIR
     settings.DOCUMENT_TEMPLATES_DIR = tmp_path
     (tmp_path / "login_request.ru.docx").write_bytes(docx_with("Служебная записка", INJECTION))
 
@@ -149,6 +150,17 @@ def test_a_template_that_reaches_into_python_fails_its_document_without_retries(
     assert not document.docx
     # and Celery does not retry a template error
     assert TemplateRefused not in generate_document.autoretry_for
+
+    # When the template is repaired and the memo asked for again, then the same document is generated
+    settings.DOCUMENT_TEMPLATES_DIR = shipped
+    with django_capture_on_commit_callbacks(execute=True):
+        again = document_request(
+            kind="login_request", language="ru", context=example("login_request", "ru"), key="evil"
+        )
+    again.refresh_from_db()
+    assert again.pk == document.pk
+    assert again.status == GeneratedDocument.Status.READY
+    assert again.error == ""
 
 
 def test_a_template_that_reaches_into_python_leaves_no_document_when_generated_at_once(

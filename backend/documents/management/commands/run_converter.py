@@ -1,7 +1,8 @@
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from backend.documents.supervisor import ConverterEndpoint, ConverterSupervisor
 
@@ -40,6 +41,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        python = settings.QUJAT_CONVERTER_PYTHON
+        if not Path(python).is_file():
+            raise CommandError(
+                f"QUJAT_CONVERTER_PYTHON={python} does not exist: unoserver runs under the Python that has "
+                "LibreOffice's uno module (`make setup` creates .venv-uno)"
+            )
         configured = ConverterEndpoint.from_settings()
         interface = options["interface"] or configured.host
         endpoint = ConverterEndpoint(
@@ -50,7 +57,7 @@ class Command(BaseCommand):
         supervisor = ConverterSupervisor(
             endpoint=endpoint,
             interface=interface,
-            python=settings.QUJAT_CONVERTER_PYTHON,
+            python=python,
             conversion_timeout=int(settings.QUJAT_CONVERTER_TIMEOUT),
             idle_timeout=options["idle_timeout"],
         )
