@@ -16,15 +16,13 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from contextlib import contextmanager
 from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from database import ROOT, bench_database, setup_django
+
 DIAGRAMS = Path(__file__).with_name("diagrams")
 
 
@@ -37,49 +35,10 @@ def p95_ms(samples: list[float]) -> float:
     return ordered[max(0, int(len(ordered) * 0.95) - 1)] * 1000
 
 
-# --- environment ----------------------------------------------------------------------------------------------
-
-
-@contextmanager
-def bench_database() -> Any:
-    """A fresh database of the configured kind for this run."""
-    url = os.environ.get("DATABASE_URL", "")
-    var = tempfile.mkdtemp(prefix="qujat-bench-")
-    os.environ["QUJAT_VAR_DIR"] = var
-    os.environ.setdefault("QUJAT_ENV_FILE", "/nonexistent")
-    if url.startswith("postgres"):
-        import psycopg
-
-        base, _, name = url.rpartition("/")
-        bench_name = f"{name}_bench"
-        admin = psycopg.connect(url, autocommit=True)
-        admin.execute(f'DROP DATABASE IF EXISTS "{bench_name}"')
-        admin.execute(f'CREATE DATABASE "{bench_name}"')
-        os.environ["DATABASE_URL"] = f"{base}/{bench_name}"
-        try:
-            yield f"PostgreSQL ({bench_name})"
-        finally:
-            from django.db import connections
-
-            connections.close_all()
-            admin.execute(f'DROP DATABASE IF EXISTS "{bench_name}" WITH (FORCE)')
-    else:
-        os.environ["DATABASE_URL"] = f"sqlite:///{var}/bench.sqlite3"
-        yield "SQLite (WAL, file)"
-
-
-def setup_django() -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "backend.config.settings.test"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    from backend.demo.seed import seed_demo
+def setup() -> None:
+    setup_django()
     from backend.workflow.deployment import deploy_file
 
-    seed_demo()
     for name in ("three_tasks.bpmn", "loop.bpmn"):
         deploy_file(DIAGRAMS / name)
 
@@ -249,7 +208,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with bench_database() as database:
-        setup_django()
+        setup()
         import SpiffWorkflow
 
         spiff_version = getattr(SpiffWorkflow, "__version__", "3.2")

@@ -61,9 +61,11 @@ def transactional_demo(transactional_db: None) -> None:
     """
     from backend.academics.grading import install_default_scale
     from backend.demo.seed import seed_demo
+    from backend.transcripts.kinds import install_default_kinds
     from backend.workflow.deployment import default_diagrams, deploy_file
 
     install_default_scale()
+    install_default_kinds()
     for path in default_diagrams():
         deploy_file(path)
     if not OrgUnit.objects.filter(code="university").exists():

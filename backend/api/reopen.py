@@ -240,7 +240,7 @@ class ReportApi(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("period", int, required=True),
-            OpenApiParameter("format", str, enum=["json", "csv", "xlsx"]),
+            OpenApiParameter("export", str, enum=["json", "csv", "xlsx"]),
         ],
         responses=OpenApiTypes.OBJECT,
     )
@@ -248,7 +248,7 @@ class ReportApi(APIView):
         report_allowed(authenticated_user(request))
         period = get_object_or_404(AcademicPeriod, pk=request.query_params.get("period") or 0)
         report = selectors.semester_report(period)
-        fmt = request.query_params.get("format", "json")
+        fmt = request.query_params.get("export", "json")
         if fmt in ("csv", "xlsx"):
             return report_file(report, fmt)
 

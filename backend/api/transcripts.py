@@ -1,5 +1,389 @@
-"""REST endpoints of transcripts (included by backend/api/urls.py)."""
+"""REST endpoints of transcript issuance (the personal cabinet, the Registrar office's registry and batches).
 
-from django.urls import URLPattern
+A request starts through the generic `POST /api/processes/transcript_issuance/start/` (body: kind, periods,
+reason, language, electronic, paper_copies); the staff's check is a task under /api/tasks/.
+"""
 
-urlpatterns: list[URLPattern] = []
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from django.http import FileResponse, HttpResponse
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from backend.academics.models import Student
+from backend.core.exceptions import Forbidden, NotFound
+from backend.core.http import authenticated_user
+from backend.transcripts import selectors, services
+from backend.transcripts.models import Batch, Notice, TranscriptKind, TranscriptRequest
+from backend.workflow.selectors import history_of
+
+from .workflow import Pagination
+
+
+def _request(user: Any, pk: int) -> TranscriptRequest:
+    request = selectors.requests_for(user).filter(pk=pk).first()
+    if request is None:
+        raise NotFound(_("There is no such request."))
+    return request
+
+
+def _staff(user: Any) -> None:
+    if not selectors.is_staff(user):
+        raise Forbidden(_("This is for the Registrar office."))
+
+
+class RequestSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    instance = serializers.IntegerField(source="instance_id")
+    student = serializers.CharField(source="student.full_name")
+    group = serializers.CharField(source="student.group.name")
+    kind = serializers.CharField(source="kind.code")
+    kind_name = serializers.SerializerMethodField()
+    periods = serializers.SerializerMethodField()
+    reason = serializers.CharField()
+    language = serializers.CharField()
+    electronic = serializers.BooleanField()
+    paper_copies = serializers.IntegerField()
+    requested_at = serializers.DateTimeField()
+    issue_due = serializers.DateTimeField()
+    stage = serializers.SerializerMethodField()
+    stage_display = serializers.SerializerMethodField()
+    number = serializers.CharField()
+    issued_at = serializers.DateTimeField(allow_null=True)
+    verification_id = serializers.SerializerMethodField()
+
+    def get_kind_name(self, request: TranscriptRequest) -> str:
+        return request.kind.name_in(get_language())
+
+    def get_periods(self, request: TranscriptRequest) -> list[str]:
+        return [p.title(get_language()) for p in request.periods.all()]
+
+    def get_stage(self, request: TranscriptRequest) -> str:
+        return selectors.stage_of(request)
+
+    def get_stage_display(self, request: TranscriptRequest) -> str:
+        return str(TranscriptRequest.Stage(selectors.stage_of(request)).label)
+
+    def get_verification_id(self, request: TranscriptRequest) -> str | None:
+        publication = getattr(request.document, "publication", None) if request.document else None
+        return publication.verification_id if publication else None
+
+
+def preview(request: TranscriptRequest) -> dict[str, Any]:
+    transcript = services.transcript_of(request)
+    return {
+        "periods": [
+            {
+                "title": p.period.title(get_language()),
+                "credits": p.credits,
+                "gpa": str(p.gpa),
+                "rows": [
+                    {
+                        "code": r.code,
+                        "name": r.name,
+                        "credits": r.credits,
+                        "points": str(r.points),
+                        "letter": r.letter,
+                        "grade_point": str(r.grade_point),
+                        "retake": r.is_retake,
+                    }
+                    for r in p.rows
+                ],
+            }
+            for p in transcript.periods
+        ],
+        "total_credits": transcript.total_credits,
+        "gpa": str(transcript.gpa),
+        "problems": transcript.problems,
+    }
+
+
+class KindListApi(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request) -> Response:
+        kinds = TranscriptKind.objects.filter(is_active=True).order_by("pk")
+        return Response([{"code": k.code, "name": k.name_in(get_language())} for k in kinds])
+
+
+class PeriodListApi(APIView):
+    """The periods the caller (or, for staff, ?student=) has final grades for."""
+
+    @extend_schema(parameters=[OpenApiParameter("student", int)], responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request) -> Response:
+        user = authenticated_user(request)
+        if request.query_params.get("student"):
+            _staff(user)
+            student = Student.objects.filter(pk=request.query_params["student"]).first()
+        else:
+            student = selectors.student_of(user)
+        if student is None:
+            raise NotFound(_("There is no such student."))
+        return Response([{"id": p.pk, "title": p.title(get_language())} for p in selectors.periods_of(student)])
+
+
+class RequestListApi(APIView):
+    @extend_schema(responses=RequestSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        requests = selectors.requests_for(authenticated_user(request)).order_by("-requested_at")
+        paginator = Pagination()
+        page = paginator.paginate_queryset(requests, request, view=self)
+        return paginator.get_paginated_response(RequestSerializer(page, many=True).data)
+
+
+class RequestDetailApi(APIView):
+    """A request with its steps and dates, and the transcript as computed from the records."""
+
+    @extend_schema(responses=RequestSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        transcript_request = _request(authenticated_user(request), pk)
+        steps = [
+            {"kind": e.kind, "what": e.get_kind_display(), "at": e.at, "task": e.payload.get("spec")}
+            for e in history_of(transcript_request.instance)
+            if e.kind in ("started", "completed", "signed", "finished", "cancelled", "task_created")
+        ]
+        return Response(
+            {**RequestSerializer(transcript_request).data, "steps": steps, "preview": preview(transcript_request)}
+        )
+
+
+class RequestPdfApi(APIView):
+    """The issued, signed PDF: for its holder and the Registrar office."""
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    def get(self, request: Request, pk: int) -> FileResponse:
+        user = authenticated_user(request)
+        transcript_request = _request(user, pk)
+        publication = getattr(transcript_request.document, "publication", None) if transcript_request.document else None
+        holder = transcript_request.student.user_id == user.pk
+        if publication is None or not publication.signed_pdf or not (holder or selectors.is_staff(user)):
+            raise NotFound(_("There is no issued transcript for this request."))
+        name = f"transcript-{transcript_request.number}.pdf".replace("/", "-")
+        return FileResponse(publication.signed_pdf.open("rb"), as_attachment=True, filename=name)
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, default="withdrawn by the student")
+
+
+class RequestCancelApi(APIView):
+    @extend_schema(request=CancelSerializer, responses=RequestSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        user = authenticated_user(request)
+        given = CancelSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        cancelled = services.transcript_cancel(
+            request=_request(user, pk), user=user, reason=given.validated_data["reason"]
+        )
+        return Response(RequestSerializer(cancelled).data)
+
+
+def registry_rows(entries: Any) -> list[list[str]]:
+    rows = [
+        [
+            str(_("Number")),
+            str(_("Date of issue")),
+            str(_("Student")),
+            str(_("Student ID")),
+            str(_("Kind")),
+            str(_("Copies")),
+            str(_("Issued by")),
+            str(_("Signed by")),
+            str(_("Received by")),
+            str(_("Received on")),
+        ]
+    ]
+    for e in entries:
+        copies = ", ".join(
+            filter(
+                None,
+                [
+                    str(_("electronic")) if e.electronic else "",
+                    str(_("%(n)s on paper") % {"n": e.paper_copies}) if e.paper_copies else "",
+                ],
+            )
+        )
+        rows.append(
+            [
+                e.number,
+                e.issued_on.strftime("%d.%m.%Y"),
+                e.student_name,
+                e.student_code,
+                e.kind_name,
+                copies,
+                e.issued_by.full_name,
+                e.signed_by.full_name,
+                e.received_by,
+                e.received_on.strftime("%d.%m.%Y") if e.received_on else "",
+            ]
+        )
+    return rows
+
+
+def registry_file(entries: Any, fmt: str) -> HttpResponse:
+    rows = registry_rows(entries)
+    name = f"transcript-registry-{timezone.localdate():%Y%m%d}"
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        assert sheet is not None  # noqa: S101 - a new workbook has a sheet
+        for row in rows:
+            sheet.append(row)
+        buffer = io.BytesIO()
+        book.save(buffer)
+        response = HttpResponse(
+            buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+        return response
+    text = io.StringIO()
+    csv.writer(text).writerows(rows)
+    response = HttpResponse("\ufeff" + text.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
+
+
+class RegistryApi(APIView):
+    """The transcript registry journal (JSON, CSV or XLSX)."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("year", int), OpenApiParameter("export", str, enum=["json", "csv", "xlsx"])],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request: Request) -> Response | HttpResponse:
+        _staff(authenticated_user(request))
+        year = request.query_params.get("year")
+        entries = selectors.registry(year=int(year) if year and year.isdigit() else None)
+        fmt = request.query_params.get("export", "json")
+        if fmt in ("csv", "xlsx"):
+            return registry_file(entries, fmt)
+        _header, *rows = registry_rows(entries)
+        return Response(
+            [
+                dict(
+                    zip(
+                        [
+                            "number",
+                            "issued_on",
+                            "student",
+                            "student_id",
+                            "kind",
+                            "copies",
+                            "issued_by",
+                            "signed_by",
+                            "received_by",
+                            "received_on",
+                        ],
+                        row,
+                        strict=True,
+                    )
+                )
+                for row in rows
+            ]
+        )
+
+
+class BatchInput(serializers.Serializer):
+    group = serializers.IntegerField()
+    kind = serializers.SlugField(default="standard")
+    language = serializers.ChoiceField(choices=["kk", "ru", "en"])
+    reason = serializers.CharField(max_length=500, required=False, default="")
+
+
+def batch_data(batch: Batch) -> dict[str, Any]:
+    return {
+        "id": batch.pk,
+        "group": batch.group.name,
+        "status": batch.status,
+        "total": batch.total,
+        "done": batch.done,
+        "failed": batch.failed,
+        "percent": batch.percent,
+        "errors": batch.errors,
+        "created_at": batch.created_at,
+        "finished_at": batch.finished_at,
+    }
+
+
+class BatchListApi(APIView):
+    """Transcripts for a whole group, generated in the background; poll the batch for its progress."""
+
+    @extend_schema(request=BatchInput, responses={201: OpenApiTypes.OBJECT})
+    def post(self, request: Request) -> Response:
+        user = authenticated_user(request)
+        given = BatchInput(data=request.data)
+        given.is_valid(raise_exception=True)
+        batch = services.batch_create(
+            group_id=given.validated_data["group"],
+            kind=given.validated_data["kind"],
+            language=given.validated_data["language"],
+            reason=given.validated_data["reason"],
+            user=user,
+        )
+        batch.refresh_from_db()
+        return Response(batch_data(batch), status=201)
+
+
+class BatchDetailApi(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, pk: int) -> Response:
+        _staff(authenticated_user(request))
+        batch = Batch.objects.select_related("group").filter(pk=pk).first()
+        if batch is None:
+            raise NotFound(_("There is no such batch."))
+        return Response(batch_data(batch))
+
+
+class NoticeListApi(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request) -> Response:
+        notices = Notice.objects.filter(user=authenticated_user(request))[:50]
+        return Response(
+            [
+                {
+                    "id": n.pk,
+                    "text": n.text_in(get_language()),
+                    "link": n.link,
+                    "created_at": n.created_at,
+                    "read": n.read_at is not None,
+                }
+                for n in notices
+            ]
+        )
+
+
+class NoticeReadApi(APIView):
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    def post(self, request: Request, pk: int) -> Response:
+        updated = Notice.objects.filter(pk=pk, user=authenticated_user(request), read_at__isnull=True).update(
+            read_at=timezone.now()
+        )
+        return Response({"read": bool(updated)})
+
+
+urlpatterns = [
+    path("transcripts/kinds/", KindListApi.as_view(), name="transcript-kinds"),
+    path("transcripts/periods/", PeriodListApi.as_view(), name="transcript-periods"),
+    path("transcripts/requests/", RequestListApi.as_view(), name="transcript-requests"),
+    path("transcripts/requests/<int:pk>/", RequestDetailApi.as_view(), name="transcript-request"),
+    path("transcripts/requests/<int:pk>/pdf/", RequestPdfApi.as_view(), name="transcript-pdf"),
+    path("transcripts/requests/<int:pk>/cancel/", RequestCancelApi.as_view(), name="transcript-cancel"),
+    path("transcripts/registry/", RegistryApi.as_view(), name="transcript-registry"),
+    path("transcripts/batches/", BatchListApi.as_view(), name="transcript-batches"),
+    path("transcripts/batches/<int:pk>/", BatchDetailApi.as_view(), name="transcript-batch"),
+    path("transcripts/notices/", NoticeListApi.as_view(), name="transcript-notices"),
+    path("transcripts/notices/<int:pk>/read/", NoticeReadApi.as_view(), name="transcript-notice-read"),
+]

@@ -24,7 +24,8 @@ from backend.core.exceptions import Conflict, Forbidden, ValidationFailed
 from backend.core.workdays import add_days, add_working_days
 from backend.documents.letterhead import format_date, format_datetime, letterhead
 from backend.documents.services import document_request
-from backend.workflow.models import HumanTask, ProcessInstance
+from backend.signatures.sheet import sheet_rows
+from backend.workflow.models import ProcessInstance
 from backend.workflow.registry import ProcessHooks, StartSpec, register_process
 from backend.workflow.scripting import InstanceContext, register_helper
 
@@ -317,32 +318,6 @@ def note_context(request: ReopenRequest, language: str) -> dict[str, Any]:
     }
 
 
-def _visa_rows(request: ReopenRequest, language: str) -> list[dict[str, str]]:
-    """The approval sheet: every visa and decision given so far, oldest first."""
-    rows = []
-    tasks = (
-        HumanTask.objects.filter(instance=request.instance, status=HumanTask.Status.COMPLETED)
-        .exclude(role="teacher")
-        .select_related("completed_by")
-        .order_by("completed_at")
-    )
-    with override(language):
-        actions = {"approve": _("Agreed"), "refuse": _("Refused"), "return": _("Returned")}
-        for task in tasks:
-            decision = task.submitted_data.get("decision", "approve")
-            if task.completed_by is None:
-                continue
-            rows.append(
-                {
-                    "name": task.completed_by.short_name,
-                    "action": str(actions.get(decision, _("Agreed"))),
-                    "at": format_datetime(task.completed_at),
-                    "certificate": "",
-                }
-            )
-    return rows
-
-
 def _grade_sheet_context(request: ReopenRequest, language: str) -> dict[str, Any]:
     changes = request.changes.select_related("student", "journal").order_by("changed_at", "pk")
     specialty = request.group.specialty
@@ -465,7 +440,7 @@ def _reopen_journal(context: InstanceContext) -> Any:
             context=note_context(request, language),
             instance=request.instance,
             key="note-with-visas",
-            approval_sheet=_visa_rows(request, language),
+            approval_sheet=sheet_rows(request.instance, language),
             allocate_number=True,
             actor=_actor(context),
         )

@@ -228,25 +228,32 @@ def public_name(*, last_name: str, first_name: str, patronymic: str = "") -> str
 
 
 @transaction.atomic
-def document_publish(*, document: GeneratedDocument, holder: User | None, holder_public_name: str) -> PublishedDocument:
-    """Give a document its verification id (before signing, so the QR code can carry it); once per document."""
+def document_publish(
+    *, document: GeneratedDocument, holder: User | None, holder_public_name: str, verification_id: str | None = None
+) -> PublishedDocument:
+    """Give a document its verification id (once per document) so it can be signed and checked.
+
+    Pass `verification_id` when the document itself prints its verification address (a transcript does):
+    draw the id with signing.qr.new_verification_id() before rendering.
+    """
     existing = PublishedDocument.objects.filter(document=document).first()
     if existing is not None:
         return existing
     return PublishedDocument.objects.create(
         document=document,
-        verification_id=qr.new_verification_id(),
+        verification_id=verification_id or qr.new_verification_id(),
         holder=holder,
         holder_public_name=holder_public_name,
     )
 
 
 def verification_url(published: PublishedDocument, *, with_hash: bool = False) -> str:
-    return qr.verification_url(
-        site=settings.QUJAT_SITE_URL,
-        verification_id=published.verification_id,
-        sha256=published.signed_sha256 if with_hash and published.signed_sha256 else None,
-    )
+    return address_of(published.verification_id, sha256=published.signed_sha256 if with_hash else None)
+
+
+def address_of(verification_id: str, *, sha256: str | None = None) -> str:
+    """The public address of a verification id (what the QR code carries)."""
+    return qr.verification_url(site=settings.QUJAT_SITE_URL, verification_id=verification_id, sha256=sha256 or None)
 
 
 def _signed_source(published: PublishedDocument) -> bytes:

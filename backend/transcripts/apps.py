@@ -6,3 +6,7 @@ class TranscriptsConfig(AppConfig):
     name = "backend.transcripts"
     label = "transcripts"
     verbose_name = _("Transcripts")
+
+    def ready(self) -> None:
+        # Registers the process's start hooks and the helpers its scripts call.
+        from . import services  # noqa: F401

@@ -41,27 +41,25 @@ def event_hash(
 
 
 class HistoryChain:
-    """Appends events to one instance's chain, remembering its tail between appends."""
+    """Appends events to one instance's chain, holding the instance's row lock for its transaction."""
 
     def __init__(self, instance: ProcessInstance, *, locked: bool = False) -> None:
         self.instance = instance
         self.locked = locked
-        self.tail: tuple[int, str] | None = None
 
     def append(self, *, kind: str, actor: User | None = None, payload: dict[str, Any] | None = None) -> HistoryEvent:
         """Append one event; call it inside the transaction that makes the change it records."""
         if not transaction.get_connection().in_atomic_block:
             raise RuntimeError("history events are written inside the transaction of the change they record")
-        if self.tail is None:
-            if not self.locked:
-                # Appends to one instance are serialized by its row lock.
-                ProcessInstance.objects.select_for_update().filter(pk=self.instance.pk).values_list("pk").first()
-                self.locked = True
-            last = HistoryEvent.objects.filter(instance=self.instance).order_by("-seq").values("seq", "hash").first()
-            self.tail = (last["seq"], last["hash"]) if last else (0, GENESIS)
+        if not self.locked:
+            # Appends to one instance are serialized by its row lock.
+            ProcessInstance.objects.select_for_update().filter(pk=self.instance.pk).values_list("pk").first()
+            self.locked = True
+        # The tail is read each time: services called while an engine step runs append to the same chain.
+        last = HistoryEvent.objects.filter(instance=self.instance).order_by("-seq").values("seq", "hash").first()
+        seq, prev = (last["seq"] + 1, last["hash"]) if last else (1, GENESIS)
         # Payloads go through JSON once so the stored value and the hashed value are the same.
         clean = json.loads(canonical_json(payload or {}))
-        seq, prev = self.tail[0] + 1, self.tail[1]
         at = timezone.now()
         digest = event_hash(
             instance_id=self.instance.pk,
@@ -72,11 +70,9 @@ class HistoryChain:
             payload=clean,
             prev_hash=prev,
         )
-        event = HistoryEvent.objects.create(
+        return HistoryEvent.objects.create(
             instance=self.instance, seq=seq, kind=kind, actor=actor, at=at, payload=clean, prev_hash=prev, hash=digest
         )
-        self.tail = (seq, digest)
-        return event
 
 
 def history_record(

@@ -25,6 +25,8 @@ class ProcessHooks:
     prepare_start: Callable[[User, dict[str, Any]], StartSpec]
     # Called inside the start transaction once the instance exists (e.g. to create its domain record).
     after_start: Callable[[Any, StartSpec], None] | None = None
+    # Checks a task's submitted data against the records before it completes (raise ValidationFailed).
+    check_task: Callable[[Any, str, dict[str, Any]], None] | None = None
 
 
 _HOOKS: dict[str, ProcessHooks] = {}

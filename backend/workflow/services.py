@@ -59,15 +59,15 @@ class _ProcessCache:
 
     def __init__(self, size: int = 256) -> None:
         self.size = size
-        self.items: OrderedDict[int, tuple[int, RunningProcess]] = OrderedDict()
+        self.items: OrderedDict[int, tuple[tuple[int, str], RunningProcess]] = OrderedDict()
         self.lock = threading.Lock()
 
-    def take(self, instance_id: int, version: int) -> RunningProcess | None:
+    def take(self, instance_id: int, version: tuple[int, str]) -> RunningProcess | None:
         with self.lock:
             item = self.items.pop(instance_id, None)
         return item[1] if item is not None and item[0] == version else None
 
-    def keep(self, instance_id: int, version: int, process: RunningProcess) -> None:
+    def keep(self, instance_id: int, version: tuple[int, str], process: RunningProcess) -> None:
         with self.lock:
             self.items[instance_id] = (version, process)
             self.items.move_to_end(instance_id)
@@ -92,10 +92,15 @@ class _Operation:
                 spec_key=self.spec_key, load_bundle=lambda: self.definition.spec, data=start_data, sandbox=self.sandbox
             )
             return
-        cached = _CACHE.take(instance.pk, instance.version)
+        cached = _CACHE.take(instance.pk, self.revision)
         if cached is not None:
             cached.use_sandbox(self.sandbox)
         self.process = cached or self._load(instance.state)
+
+    @property
+    def revision(self) -> tuple[int, str]:
+        """What identifies this exact state: the version, and the start time in case an id is ever reused."""
+        return self.instance.version, self.instance.started_at.isoformat()
 
     @property
     def spec_key(self) -> str:
@@ -166,7 +171,7 @@ class _Operation:
         if updated != 1:
             raise Conflict(_("Someone else changed this case at the same moment. Reload and try again."))
         instance.version += 1
-        transaction.on_commit(partial(_CACHE.keep, instance.pk, instance.version, self.process))
+        transaction.on_commit(partial(_CACHE.keep, instance.pk, self.revision, self.process))
 
     # --- projection ---------------------------------------------------------------------------------
     def project(self) -> None:
@@ -227,6 +232,9 @@ class _Operation:
             days, hours = parse_due(properties["due"])
             working = properties.get("due_calendar", "calendar") == "working"
             due_at = add_days(now, days, working=working) + timedelta(hours=hours)
+        elif properties.get("due_from") and data.get(properties["due_from"]):
+            # An absolute deadline the process keeps (e.g. "3 days from the request" across several steps).
+            due_at = datetime.fromisoformat(str(data[properties["due_from"]]))
         requester = self.instance.started_by
         subject = self.instance.subject
         task = HumanTask.objects.create(
@@ -364,6 +372,9 @@ def task_complete(*, task_id: int, user: User, data: dict[str, Any]) -> HumanTas
         )
     schema = operation.definition.forms.get(task.spec_id, forms.EMPTY_FORM)
     cleaned = forms.validate(schema, data)
+    hooks = hooks_for(operation.instance.process_key)
+    if hooks is not None and hooks.check_task is not None:
+        hooks.check_task(operation.instance, task.spec_id, cleaned)
     try:
         operation.process.complete_user_task(task.engine_task_id, cleaned)
     except TaskNotReady:

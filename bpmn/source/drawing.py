@@ -17,7 +17,7 @@ LEFT = 190
 LANE_LABEL = 30
 SIZES = {"task": (110, 80), "event": (36, 36), "gateway": (50, 50)}
 EVENT_KINDS = {"start", "end", "boundary_timer", "timer", "message", "terminate", "error_end"}
-GATEWAY_KINDS = {"xor", "and"}
+GATEWAY_KINDS = {"xor", "and", "event_gateway"}
 
 
 @dataclass
@@ -30,7 +30,7 @@ class Lane:
 @dataclass
 class Node:
     id: str
-    kind: str  # start, end, terminate, user, script, xor, and, timer, boundary_timer, message
+    kind: str  # start, end, terminate, user, script, xor, and, event_gateway, timer, boundary_timer, message
     lane: str
     col: float
     name: str = ""
@@ -59,7 +59,9 @@ class Flow:
     name: str = ""
     condition: str = ""
     id: str = ""
-    via: float | None = None  # for a flow going back: the y offset (from the source lane's bottom) of its corridor
+    # The corridor a flow runs in when it goes back or around: its offset from the lane's bottom (or, negative,
+    # from the top).
+    via: float | None = None
 
 
 @dataclass
@@ -82,6 +84,7 @@ TAGS = {
     "script": "scriptTask",
     "xor": "exclusiveGateway",
     "and": "parallelGateway",
+    "event_gateway": "eventBasedGateway",
     "timer": "intermediateCatchEvent",
     "message": "intermediateCatchEvent",
     "boundary_timer": "boundaryEvent",
@@ -144,8 +147,13 @@ class Drawing:
                 (tcx, ty + th + 20 if ty > sy else sy + sh + 20),
                 (tcx, ty + th),
             ]
-        if tcx < scx or (tcx == scx and tcy != scy):
-            # Going back: down into a corridor under the lower of the two, left, then up into the target.
+        if tcx < scx or (tcx == scx and tcy != scy) or flow.via is not None:
+            # Going back (or routed around what lies between): through a corridor along a lane's edge. A negative
+            # `via` runs over the top of the upper lane, otherwise under the bottom of the lower one.
+            if flow.via is not None and flow.via < 0:
+                lane_top = min(self.lane_index[source.lane], self.lane_index[target.lane]) * LANE_HEIGHT
+                corridor = lane_top + 12 + int(-flow.via)
+                return [(scx, sy), (scx, corridor), (tcx, corridor), (tcx, ty)]
             lane_bottom = (max(self.lane_index[source.lane], self.lane_index[target.lane]) + 1) * LANE_HEIGHT
             corridor = lane_bottom - 12 - int(flow.via or 0)
             return [(scx, sy + sh), (scx, corridor), (tcx, corridor), (tcx, ty + th)]

@@ -1,0 +1,71 @@
+"""Reads of transcript issuance: requests a person may see, the registry journal, periods to choose from."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from backend.academics.models import AcademicPeriod, Student
+from backend.accounts.models import User
+from backend.accounts.roles import Role
+from backend.accounts.selectors import descendants, units_where, user_has_role
+
+from .models import Notice, RegistryEntry, TranscriptRequest
+
+STAFF = (Role.REGISTRAR_STAFF, Role.REGISTRAR_HEAD, Role.REGISTRAR_INSPECTOR, Role.AUDITOR)
+
+
+def is_staff(user: User) -> bool:
+    return user.is_superuser or user_has_role(user, *STAFF)
+
+
+def requests_for(user: User) -> QuerySet[TranscriptRequest]:
+    """A student sees their own; the Registrar office and auditors all; deans their school's students'."""
+    requests = TranscriptRequest.objects.select_related(
+        "student__group", "kind", "instance", "document", "student__user"
+    )
+    if is_staff(user):
+        return requests
+    schools = descendants(units_where(user, Role.SCHOOL_DEAN, Role.DEAN_OFFICE))
+    if schools:
+        return requests.filter(student__group__specialty__school_id__in=schools) | requests.filter(student__user=user)
+    return requests.filter(student__user=user)
+
+
+def student_of(user: User) -> Student | None:
+    return Student.objects.select_related("group__specialty__school").filter(user=user).first()
+
+
+def periods_of(student: Student) -> list[AcademicPeriod]:
+    """The periods the student has final grades for, oldest first."""
+    return list(AcademicPeriod.objects.filter(finalgrade__student=student).distinct().order_by("starts_on"))
+
+
+def registry(*, year: int | None = None) -> QuerySet[RegistryEntry]:
+    entries = RegistryEntry.objects.select_related("issued_by", "signed_by", "handed_over_by")
+    if year:
+        entries = entries.filter(issued_on__year=year)
+    return entries.order_by("issued_on", "sequence")
+
+
+def unread_notices(user: User) -> QuerySet[Notice]:
+    return Notice.objects.filter(user=user, read_at__isnull=True)
+
+
+def stage_of(request: TranscriptRequest) -> str:
+    """Where a request stands, read from its case."""
+    status = request.instance.status
+    if status == "cancelled":
+        return TranscriptRequest.Stage.CANCELLED
+    if status == "error":
+        return TranscriptRequest.Stage.INCIDENT
+    if request.issued_at:
+        handed = hasattr(request, "registry_entry") and request.registry_entry.received_on is not None
+        return TranscriptRequest.Stage.HANDED_OVER if handed else TranscriptRequest.Stage.ISSUED
+    if status == "completed":
+        return TranscriptRequest.Stage.REFUSED
+    open_specs = set(request.instance.tasks.filter(status="open").values_list("spec_id", flat=True))
+    if "answer" in open_specs:
+        return TranscriptRequest.Stage.QUESTION
+    if any(spec.startswith("sign_") for spec in open_specs):
+        return TranscriptRequest.Stage.SIGNING
+    return TranscriptRequest.Stage.REVIEW

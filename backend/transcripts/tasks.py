@@ -1,0 +1,11 @@
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(
+    name="backend.transcripts.tasks.run_batch", time_limit=3 * 3600, soft_time_limit=3 * 3600 - 60, acks_late=True
+)
+def run_batch(batch_id: int) -> int:
+    """Transcripts for a whole group; safe to run again (issued students are skipped)."""
+    return services.batch_run(batch_id=batch_id).done

@@ -1,0 +1,54 @@
+"""A fresh database for a benchmark run: DATABASE_URL's server with a `_bench` database, or a SQLite file."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+@contextmanager
+def bench_database(suffix: str = "bench") -> Iterator[str]:
+    url = os.environ.get("DATABASE_URL", "")
+    var = tempfile.mkdtemp(prefix="qujat-bench-")
+    os.environ["QUJAT_VAR_DIR"] = var
+    os.environ.setdefault("QUJAT_ENV_FILE", "/nonexistent")
+    if url.startswith("postgres"):
+        import psycopg
+
+        base, _, name = url.rpartition("/")
+        bench_name = f"{name}_{suffix}"
+        admin = psycopg.connect(url, autocommit=True)
+        admin.execute(f'DROP DATABASE IF EXISTS "{bench_name}"')
+        admin.execute(f'CREATE DATABASE "{bench_name}"')
+        os.environ["DATABASE_URL"] = f"{base}/{bench_name}"
+        try:
+            yield f"PostgreSQL ({bench_name})"
+        finally:
+            from django.db import connections
+
+            connections.close_all()
+            admin.execute(f'DROP DATABASE IF EXISTS "{bench_name}" WITH (FORCE)')
+    else:
+        os.environ["DATABASE_URL"] = f"sqlite:///{var}/bench.sqlite3"
+        yield "SQLite (WAL, file)"
+
+
+def setup_django() -> None:
+    """Test settings (no debug toolbar, eager Celery), migrated, with the demo university."""
+    os.environ["DJANGO_SETTINGS_MODULE"] = "backend.config.settings.test"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from backend.demo.seed import seed_demo
+
+    seed_demo()
