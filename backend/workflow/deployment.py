@@ -32,7 +32,6 @@ TASK_PROPERTIES = ROUTING_PROPERTIES | {
     "escalate_to",
     "priority",
     "bulk",
-    "documents",
     "due_from",
 }
 
