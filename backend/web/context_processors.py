@@ -5,6 +5,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from backend.accounts.selectors import user_roles
+from backend.inbox.selectors import unread_count
 
 
 def header(request: HttpRequest) -> dict[str, Any]:
@@ -12,7 +13,7 @@ def header(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {}
     roles = sorted({a.get_role_display() for a in user_roles(user)})
-    return {"header_roles": roles, "unread_tasks": 0}
+    return {"header_roles": roles, "unread_tasks": unread_count(user)}
 
 
 # Which menu entries a person sees, by the roles they hold.
