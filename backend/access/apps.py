@@ -6,3 +6,7 @@ class AccessConfig(AppConfig):
     name = "backend.access"
     label = "access"
     verbose_name = _("Access requests")
+
+    def ready(self) -> None:
+        # Registers the process's start hooks and the helpers its scripts call.
+        from . import scripts, services  # noqa: F401

@@ -26,3 +26,53 @@ def api_token_issue(*, user: User) -> str:
 def api_tokens_revoke(*, user: User) -> int:
     deleted, _ = ApiToken.objects.filter(user=user).delete()
     return deleted
+
+
+@transaction.atomic
+def user_create(
+    *,
+    username: str,
+    last_name: str,
+    first_name: str,
+    patronymic: str = "",
+    email: str = "",
+    iin: str | None = None,
+    position: str = "",
+    language: str = User.Language.RUSSIAN,
+) -> User:
+    """A new account without a usable password: its holder sets one themselves (nobody else ever knows it)."""
+    user = User(
+        username=username,
+        last_name=last_name,
+        first_name=first_name,
+        patronymic=patronymic,
+        email=email,
+        iin=iin or None,
+        position=position,
+        language=language,
+    )
+    user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
+    return user
+
+
+def user_sessions_revoke(*, user: User) -> int:
+    """End every web session of the user at once (database-backed sessions are looked through)."""
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    ended = 0
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
+            session.delete()
+            ended += 1
+    return ended
+
+
+@transaction.atomic
+def user_deactivate(*, user: User) -> tuple[int, int]:
+    """Switch the account off and revoke its API tokens and sessions; returns (tokens, sessions) revoked."""
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    return api_tokens_revoke(user=user), user_sessions_revoke(user=user)

@@ -11,6 +11,7 @@ from drawing import draw  # noqa: E402
 ROOT = HERE.parents[1]
 TARGETS = {
     ("journal_reopen", "PROCESS"): ROOT / "bpmn" / "journal_reopen.bpmn",
+    ("login_request", "PROCESS"): ROOT / "bpmn" / "login_request.bpmn",
     ("transcript_issuance", "PROCESS"): ROOT / "bpmn" / "transcript_issuance.bpmn",
     ("engine_test", "PROCESS"): ROOT / "tests" / "workflow" / "engine_test.bpmn",
     ("bench_processes", "THREE_TASKS"): ROOT / "bench" / "diagrams" / "three_tasks.bpmn",

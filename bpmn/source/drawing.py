@@ -25,12 +25,14 @@ class Lane:
     name: str
     label: str
     properties: dict[str, str] = field(default_factory=dict)
+    height: int = LANE_HEIGHT  # a taller lane gives room for a third row (row 2)
 
 
 @dataclass
 class Node:
     id: str
-    kind: str  # start, end, terminate, user, script, xor, and, event_gateway, timer, boundary_timer, message
+    # start, end, terminate, user, script, receive, xor, and, event_gateway, timer, boundary_timer, message
+    kind: str
     lane: str
     col: float
     name: str = ""
@@ -42,6 +44,7 @@ class Node:
     interrupting: bool = True
     message: str = ""
     default: str = ""
+    slot: int = 0  # a boundary event's place on its host's bottom edge: 0 at the right corner, 1 at the left
 
     @property
     def shape(self) -> str:
@@ -82,6 +85,7 @@ TAGS = {
     "terminate": "endEvent",
     "user": "userTask",
     "script": "scriptTask",
+    "receive": "receiveTask",
     "xor": "exclusiveGateway",
     "and": "parallelGateway",
     "event_gateway": "eventBasedGateway",
@@ -108,6 +112,12 @@ class Drawing:
     def __init__(self, process: Process) -> None:
         self.p = process
         self.lane_index = {lane.name: i for i, lane in enumerate(process.lanes)}
+        self.lane_top: dict[str, int] = {}
+        top = 0
+        for lane in process.lanes:
+            self.lane_top[lane.name] = top
+            top += lane.height
+        self.lane_height = {lane.name: lane.height for lane in process.lanes}
         self.nodes = {n.id: n for n in process.nodes}
         for flow in process.flows:
             flow.id = flow.id or f"Flow_{flow.source}_{flow.target}"
@@ -117,10 +127,11 @@ class Drawing:
     def bounds(self, node: Node) -> tuple[int, int, int, int]:
         if node.kind == "boundary_timer":
             host = self.bounds(self.nodes[node.attached_to])
-            return host[0] + host[2] - 46, host[1] + host[3] - 18, 36, 36
+            x = host[0] + 10 if node.slot == 1 else host[0] + host[2] - 46
+            return x, host[1] + host[3] - 18, 36, 36
         w, h = SIZES[node.shape]
         cx = LEFT + node.col * COLUMN
-        cy = self.lane_index[node.lane] * LANE_HEIGHT + ROW_BASE + node.row * ROW_SHIFT
+        cy = self.lane_top[node.lane] + ROW_BASE + node.row * ROW_SHIFT
         return int(cx - w / 2), int(cy - h / 2), w, h
 
     def center(self, node: Node) -> tuple[int, int]:
@@ -154,7 +165,7 @@ class Drawing:
                 lane_top = min(self.lane_index[source.lane], self.lane_index[target.lane]) * LANE_HEIGHT
                 corridor = lane_top + 12 + int(-flow.via)
                 return [(scx, sy), (scx, corridor), (tcx, corridor), (tcx, ty)]
-            lane_bottom = (max(self.lane_index[source.lane], self.lane_index[target.lane]) + 1) * LANE_HEIGHT
+            lane_bottom = max(self.lane_top[n.lane] + self.lane_height[n.lane] for n in (source, target))
             corridor = lane_bottom - 12 - int(flow.via or 0)
             return [(scx, sy + sh), (scx, corridor), (tcx, corridor), (tcx, ty + th)]
         if tcy == scy:
@@ -176,6 +187,8 @@ class Drawing:
                 attrs += ' cancelActivity="false"'
         if node.default:
             attrs += f' default="{self.flow_id(node.id, node.default)}"'
+        if node.kind == "receive":
+            attrs += f' messageRef="Message_{node.message}"'
         body = _properties(node.properties, "      ")
         body += "".join(f"      <bpmn:incoming>{f.id}</bpmn:incoming>\n" for f in self.p.flows if f.target == node.id)
         body += "".join(f"      <bpmn:outgoing>{f.id}</bpmn:outgoing>\n" for f in self.p.flows if f.source == node.id)
@@ -212,7 +225,7 @@ class Drawing:
 
     def render(self) -> str:
         p = self.p
-        height = LANE_HEIGHT * len(p.lanes)
+        height = sum(lane.height for lane in p.lanes)
         lanes = ""
         for lane in p.lanes:
             refs = "".join(
@@ -242,12 +255,12 @@ class Drawing:
             'isHorizontal="true">\n'
             f'        <dc:Bounds x="0" y="0" width="{self.width}" height="{height}" />\n      </bpmndi:BPMNShape>\n'
         )
-        for i, lane in enumerate(p.lanes):
+        for lane in p.lanes:
             shapes += (
                 f'      <bpmndi:BPMNShape id="Lane_{lane.name}_di" bpmnElement="Lane_{lane.name}" '
                 'isHorizontal="true">\n'
-                f'        <dc:Bounds x="{LANE_LABEL}" y="{i * LANE_HEIGHT}" width="{self.width - LANE_LABEL}" '
-                f'height="{LANE_HEIGHT}" />\n      </bpmndi:BPMNShape>\n'
+                f'        <dc:Bounds x="{LANE_LABEL}" y="{self.lane_top[lane.name]}" width="{self.width - LANE_LABEL}" '
+                f'height="{lane.height}" />\n      </bpmndi:BPMNShape>\n'
             )
         for node in p.nodes:
             x, y, w, h = self.bounds(node)

@@ -1,0 +1,168 @@
+"""What the diagram's scripts call (bpmn/login_request.bpmn): each helper is bound to the running case."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from backend.accounts.models import User
+from backend.workflow.models import HumanTask
+from backend.workflow.scripting import InstanceContext, register_helper
+
+from . import memo, services
+from .models import AccessRequest
+
+
+def _request_of(context: InstanceContext) -> AccessRequest:
+    return AccessRequest.objects.select_related("instance", "requested_by", "department", "school", "group").get(
+        instance_id=context.instance_id
+    )
+
+
+def _actor(context: InstanceContext) -> User | None:
+    return User.objects.filter(pk=context.actor_id).first() if context.actor_id else None
+
+
+def _record(context: InstanceContext) -> services.Record:
+    def record(kind: str, payload: dict[str, Any]) -> None:
+        if context.record is not None:
+            context.record(kind, payload)
+
+    return record
+
+
+def _submitted(request: AccessRequest, spec_id: str) -> dict[str, Any]:
+    """What the last completion of a task submitted (the form's decision and comment)."""
+    task = (
+        HumanTask.objects.filter(instance=request.instance, spec_id=spec_id, status=HumanTask.Status.COMPLETED)
+        .order_by("-completed_at", "-pk")
+        .first()
+    )
+    return dict(task.submitted_data) if task else {}
+
+
+@register_helper("memo_generate")
+def _memo_generate(context: InstanceContext) -> Any:
+    def memo_generate() -> int:
+        """Number the memo (form No. 2) and have it generated; returns the document's id."""
+        return memo.memo_generate(request=_request_of(context), actor=_actor(context)).pk
+
+    return memo_generate
+
+
+@register_helper("memo_sign")
+def _memo_sign(context: InstanceContext) -> Any:
+    def memo_sign() -> bool:
+        """Sign the memo with the certificate of whoever completed the signing step, once this step commits."""
+        from .tasks import sign_memo
+
+        request = _request_of(context)
+        AccessRequest.objects.filter(pk=request.pk).update(signing_problem="")
+        request_id, signer_id = request.pk, context.actor_id or request.requested_by_id
+        transaction.on_commit(lambda: sign_memo.delay(request_id, signer_id))
+        return True
+
+    return memo_sign
+
+
+@register_helper("access_refuse")
+def _access_refuse(context: InstanceContext) -> Any:
+    def access_refuse(reason: str) -> str:
+        return services.request_refuse(request=_request_of(context), reason=str(reason or ""), record=_record(context))
+
+    return access_refuse
+
+
+@register_helper("access_match")
+def _access_match(context: InstanceContext) -> Any:
+    def access_match() -> int:
+        return services.request_match(request=_request_of(context), record=_record(context))
+
+    return access_match
+
+
+@register_helper("access_provision")
+def _access_provision(context: InstanceContext) -> Any:
+    def access_provision() -> int:
+        """Create or reuse the accounts; returns how many people must still set a password."""
+        request = _request_of(context)
+        return services.request_provision(
+            request=request, duplicates=_submitted(request, "duplicates"), record=_record(context)
+        )
+
+    return access_provision
+
+
+@register_helper("access_batch_start")
+def _access_batch_start(context: InstanceContext) -> Any:
+    def access_batch_start() -> int:
+        return services.batch_start(request=_request_of(context), record=_record(context)).total
+
+    return access_batch_start
+
+
+@register_helper("access_awaiting")
+def _access_awaiting(context: InstanceContext) -> Any:
+    def access_awaiting() -> int:
+        return services.awaiting(request=_request_of(context))
+
+    return access_awaiting
+
+
+@register_helper("access_remind_at")
+def _access_remind_at(context: InstanceContext) -> Any:
+    def access_remind_at() -> str:
+        """When the reminder of this round of links is due (the timer reads it when the wait begins)."""
+        return services.remind_at(request=_request_of(context)).isoformat()
+
+    return access_remind_at
+
+
+@register_helper("access_expires_at")
+def _access_expires_at(context: InstanceContext) -> Any:
+    def access_expires_at() -> str:
+        """When this round of links expires and the case goes back to IT (or the dean's office)."""
+        return services.expires_at(request=_request_of(context)).isoformat()
+
+    return access_expires_at
+
+
+@register_helper("access_remind")
+def _access_remind(context: InstanceContext) -> Any:
+    def access_remind() -> int:
+        return services.request_remind(request=_request_of(context), record=_record(context))
+
+    return access_remind
+
+
+@register_helper("access_resend")
+def _access_resend(context: InstanceContext) -> Any:
+    def access_resend() -> int:
+        return services.request_resend(request=_request_of(context), record=_record(context))
+
+    return access_resend
+
+
+@register_helper("access_close")
+def _access_close(context: InstanceContext) -> Any:
+    def access_close() -> str:
+        return services.request_close(request=_request_of(context), record=_record(context))
+
+    return access_close
+
+
+@register_helper("access_finish")
+def _access_finish(context: InstanceContext) -> Any:
+    def access_finish() -> str:
+        return services.request_finish(request=_request_of(context))
+
+    return access_finish
+
+
+@register_helper("access_deactivate")
+def _access_deactivate(context: InstanceContext) -> Any:
+    def access_deactivate() -> str:
+        return services.account_deactivate(request=_request_of(context), actor=_actor(context), record=_record(context))
+
+    return access_deactivate
