@@ -1,25 +1,33 @@
 """Keeps one warm LibreOffice (unoserver) per converter port running, and restarts it when it dies.
 
 `python manage.py run_converter` runs `ConverterSupervisor`; the conversion client starts the same command
-in the background when nobody else has. Files under settings.VAR_DIR, per XML-RPC port:
+in the background when nobody else has. Per XML-RPC port, in a per-user runtime directory
+(`$TMPDIR/qujat-converter-<uid>/`), because a port belongs to the machine, not to one checkout or var
+directory (a benchmark with its own QUJAT_VAR_DIR must find the tests' converter, not start a second one):
 
 - `converter-<port>.lock`: held (flock) by the one supervisor of that port for its whole life; its mtime
   is touched by clients after each conversion, which is how an auto-started supervisor knows it is idle;
 - `converter-<port>.json`: the supervisor's and the current server's process ids;
+- `converter-<port>.restart`: the server a client found hung, written before it signals the supervisor.
+
+Under settings.VAR_DIR:
+
 - `converter-<port>.log`: the output of a supervisor started in the background;
-- `converter-profile-<port>/`: LibreOffice's user profile, reused across restarts (a fresh one costs
-  ~18 s on the first start).
+- `converter-profile-<port>/`: LibreOffice's user profile, reused across restarts.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import itertools
 import json
 import logging
 import os
 import signal
+import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -74,18 +82,19 @@ class ConverterFiles:
     state: Path
     log: Path
     profile: Path
-    # The pid of the server a client found hung, written before it signals the supervisor.
     restart: Path
 
     @classmethod
     def for_port(cls, port: int) -> ConverterFiles:
         var = Path(settings.VAR_DIR)
+        runtime = Path(tempfile.gettempdir()) / f"qujat-converter-{os.getuid()}"
+        runtime.mkdir(mode=0o700, exist_ok=True)
         return cls(
-            lock=var / f"converter-{port}.lock",
-            state=var / f"converter-{port}.json",
+            lock=runtime / f"converter-{port}.lock",
+            state=runtime / f"converter-{port}.json",
+            restart=runtime / f"converter-{port}.restart",
             log=var / f"converter-{port}.log",
             profile=var / f"converter-profile-{port}",
-            restart=var / f"converter-{port}.restart",
         )
 
 
@@ -134,6 +143,8 @@ def process_group_members(pgid: int) -> Iterator[tuple[int, str, str]]:
 
 
 def kill_group(pgid: int, sig: signal.Signals = signal.SIGKILL) -> None:
+    if pgid <= 1:  # killpg(0) would hit our own group, and 1 is init
+        return
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
 
@@ -180,7 +191,6 @@ class ConverterSupervisor:
                 return 0
             try:
                 os.utime(self.files.lock)
-                self._kill_orphaned_server()
                 self._supervise()
             finally:
                 self._stop_server()
@@ -215,7 +225,20 @@ class ConverterSupervisor:
 
     def _supervise(self) -> None:
         backoff = 1.0
+        waiting_for_ports = False
         while not self._stopping:
+            self._kill_orphaned_servers()
+            taken = self._ports_taken()
+            if taken:
+                # Someone this supervisor does not own serves the port (another user's converter, a
+                # server orphaned before the state file existed); starting anyway would only fail and
+                # restart in a loop, fighting over the UNO port too.
+                if not waiting_for_ports:
+                    logger.warning("port %s is in use by another process; waiting for it to be released", taken)
+                    waiting_for_ports = True
+                self._sleep(5.0)
+                continue
+            waiting_for_ports = False
             started = time.monotonic()
             self._start_server()
             reason, office_came_up = self._watch_server(started)
@@ -269,6 +292,16 @@ class ConverterSupervisor:
                 if time.monotonic() - office_seen_dead_at > DEAD_OFFICE_SECONDS:
                     return "lost its LibreOffice process", office_seen
             time.sleep(POLL_SECONDS)
+
+    def _ports_taken(self) -> int | None:
+        """The first of our two ports something already listens on, if any."""
+        host = "127.0.0.1" if self.interface in ("", "0.0.0.0", "::") else self.interface  # noqa: S104
+        for address in ((host, self.endpoint.port), ("127.0.0.1", self.endpoint.uno_port)):
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+                probe.settimeout(1.0)
+                if probe.connect_ex(address) == 0:
+                    return address[1]
+        return None
 
     def _restart_is_for(self, pid: int) -> bool:
         """Whether the client's complaint is about this server, not one already replaced.
@@ -368,16 +401,65 @@ class ConverterSupervisor:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self._server.wait(5)
 
-    def _kill_orphaned_server(self) -> None:
-        """A supervisor that was SIGKILLed leaves its server running; it would hold our ports."""
-        state = state_read(self.files)
-        if state is None or state.server_pid is None:
-            return
-        try:
-            command = Path(f"/proc/{state.server_pid}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            return
-        if b"unoserver.server" in command and str(self.endpoint.port).encode() in command:
-            logger.warning("killing the converter left behind by a previous supervisor (pid %s)", state.server_pid)
-            kill_group(state.server_pid)
+    def _kill_orphaned_servers(self) -> None:
+        """Kill converters of our ports whose supervisor is gone; they would hold the ports.
+
+        A supervisor that was SIGKILLed leaves its unoserver running (it has a session of its own), and a
+        unoserver that failed to start leaves its LibreOffice behind. Only this user's processes qualify:
+        a unoserver for our port whose parent is no longer a `run_converter`, and a LibreOffice accepting
+        on our UNO port whose process group has lost its unoserver.
+        """
+        port = str(self.endpoint.port).encode()
+        accept = f"port={self.endpoint.uno_port};".encode()
+        for pid, parent in _processes_of_user():
+            command = _command_line(pid)
+            try:
+                group = os.getpgid(pid)
+            except ProcessLookupError:
+                continue
+            if b"unoserver.server" in command and _argument_is(command, b"--port", port):
+                if b"run_converter" in b" ".join(_command_line(parent)):
+                    continue
+            elif any(item.startswith(b"--accept=") and accept in item for item in command):
+                if b"unoserver.server" in _command_line(group):
+                    continue
+            else:
+                continue
+            logger.warning(
+                "killing pid %s (%s), left behind by a dead converter", pid, command[0].decode(errors="replace")
+            )
+            # A server we started leads its own group, and once it is gone its LibreOffice keeps the
+            # group's id: killing that group takes the whole tree. Anything else is killed alone, never
+            # a group it may share with unrelated processes.
+            if group == pid or not Path(f"/proc/{group}").exists():
+                kill_group(group)
+            else:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
             time.sleep(1.0)
+
+
+def _processes_of_user() -> Iterator[tuple[int, int]]:
+    """(pid, parent pid) of this user's processes."""
+    uid = os.getuid()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if entry.stat().st_uid != uid:
+                continue
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        yield int(entry.name), int(stat[stat.rindex(")") + 2 :].split()[1])
+
+
+def _command_line(pid: int) -> list[bytes]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return []
+
+
+def _argument_is(command: list[bytes], option: bytes, value: bytes) -> bool:
+    return any(item == option and following == value for item, following in itertools.pairwise(command))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,6 @@ from docx import Document
 from lxml import etree
 from pypdf import PdfReader
 
-from backend.documents.converter import converter_stop
 from backend.documents.supervisor import ConverterEndpoint, process_group_members, state_read
 from backend.workflow.models import ProcessDefinition, ProcessInstance
 
@@ -28,13 +26,6 @@ KAZAKH_LETTERS = "әғқңөұүһіӘҒҚҢӨҰҮҺІ"
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings: Any, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _converter_stopped_after_session() -> Iterator[None]:
-    """The tests start the warm converter on their own port when they first need it; stop it at the end."""
-    yield
-    converter_stop()
 
 
 def example(kind: str, language: str) -> dict[str, Any]:

@@ -75,7 +75,7 @@ def test_killing_the_converter_mid_run_restarts_it_and_the_conversion_still_succ
     converter_ensure_running()
     docx = transcript_docx()
     killed = converter_server_pid()
-    assert killed is not None
+    assert killed
     outcome: dict[str, Any] = {}
 
     def convert() -> None:
@@ -132,6 +132,7 @@ def test_a_hung_libreoffice_times_out_and_is_replaced(settings: Any) -> None:
     # Given a warm converter whose LibreOffice stops responding (SIGSTOP)
     converter_ensure_running()
     hung_server = converter_server_pid()
+    assert hung_server
     offices = office_pids()
     assert offices
     settings.QUJAT_CONVERTER_TIMEOUT = 5
@@ -150,7 +151,7 @@ def test_a_hung_libreoffice_times_out_and_is_replaced(settings: Any) -> None:
     settings.QUJAT_CONVERTER_TIMEOUT = 60
     assert "Қайта іске қосылды" in PdfText(convert_docx_to_pdf(docx_with("Қайта іске қосылды")))
     assert converter_server_pid() != hung_server
-    assert not any(state != "Z" for _pid, _name, state in process_group_members(hung_server or 0))
+    assert not any(state != "Z" for _pid, _name, state in process_group_members(hung_server))
 
 
 @pytest.mark.converter
@@ -178,39 +179,92 @@ def ping(port: int) -> bool:
     return False
 
 
+def run_converter(port: int, uno_port: int, log: Path) -> subprocess.Popen[bytes]:
+    """`manage.py run_converter` started the way the Procfile does, on ports of its own."""
+    with log.open("ab") as output:
+        return subprocess.Popen(
+            [sys.executable, "manage.py", "run_converter", "--port", str(port), "--uno-port", str(uno_port)],
+            cwd=ROOT,
+            env={**os.environ, "DJANGO_SETTINGS_MODULE": "backend.config.settings.test"},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def serving(files: ConverterFiles, port: int, supervisor: subprocess.Popen[bytes], *, not_server: int = 0) -> int:
+    """Wait until the supervisor's own server (not `not_server`) answers; its pid."""
+
+    def ready() -> bool:
+        state = state_read(files)
+        return (
+            state is not None
+            and state.supervisor_pid == supervisor.pid
+            and state.server_pid not in (None, not_server)
+            and ping(port)
+        )
+
+    assert wait_for(ready, 120)
+    state = state_read(files)
+    assert state is not None
+    assert state.server_pid
+    return state.server_pid
+
+
+def cleanup(supervisors: list[subprocess.Popen[bytes]], servers: list[int]) -> None:
+    for supervisor in supervisors:
+        if supervisor.poll() is None:
+            supervisor.kill()
+            supervisor.wait()
+    for server in servers:  # servers have sessions of their own: they outlive a killed supervisor
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server, signal.SIGKILL)
+
+
 @pytest.mark.converter
 def test_run_converter_serves_restarts_a_dead_server_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
-    # Given `manage.py run_converter` started the way the Procfile does, on ports of its own
-    port, uno_port = 2023, 2022
-    log = (tmp_path / "run_converter.log").open("wb")
-    supervisor = subprocess.Popen(
-        [sys.executable, "manage.py", "run_converter", "--port", str(port), "--uno-port", str(uno_port)],
-        cwd=ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "backend.config.settings.test"},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    # Given `manage.py run_converter` running as under `make run`
+    port, uno_port = 2033, 2032
     files = ConverterFiles.for_port(port)
+    supervisor = run_converter(port, uno_port, tmp_path / "run_converter.log")
+    servers: list[int] = []
     try:
         # Then it serves conversions
-        assert wait_for(lambda: ping(port), 120)
-        first = state_read(files)
-        assert first is not None
-        assert first.supervisor_pid == supervisor.pid
+        servers.append(serving(files, port, supervisor))
 
         # When its server dies, then it is brought back
-        os.killpg(first.server_pid or 0, signal.SIGKILL)
-        assert wait_for(lambda: (state_read(files) or first).server_pid != first.server_pid and ping(port), 120)
-        second = state_read(files)
-        assert second is not None
+        os.killpg(servers[0], signal.SIGKILL)
+        servers.append(serving(files, port, supervisor, not_server=servers[0]))
 
         # When it receives SIGTERM, then it stops with its server, releasing the port
         supervisor.send_signal(signal.SIGTERM)
         assert supervisor.wait(timeout=60) == 0
         assert not ping(port)
         assert not supervisor_running(files)
-        assert not any(state != "Z" for _pid, _name, state in process_group_members(second.server_pid or 0))
+        assert not any(state != "Z" for _pid, _name, state in process_group_members(servers[1]))
     finally:
-        if supervisor.poll() is None:
-            supervisor.kill()
-        log.close()
+        cleanup([supervisor], servers)
+
+
+@pytest.mark.converter
+def test_a_new_supervisor_replaces_the_server_a_killed_supervisor_left_behind(tmp_path: Path) -> None:
+    # Given a supervisor killed outright (SIGKILL), whose server lives on unsupervised
+    port, uno_port = 2043, 2042
+    files = ConverterFiles.for_port(port)
+    log = tmp_path / "run_converter.log"
+    first = run_converter(port, uno_port, log)
+    supervisors, servers = [first], []
+    try:
+        servers.append(serving(files, port, first))
+        first.kill()
+        first.wait()
+        assert ping(port)
+
+        # When a new supervisor starts, then it kills the leftover and serves with a server of its own
+        second = run_converter(port, uno_port, log)
+        supervisors.append(second)
+        servers.append(serving(files, port, second, not_server=servers[0]))
+        assert not any(state != "Z" for _pid, _name, state in process_group_members(servers[0]))
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=60) == 0
+    finally:
+        cleanup(supervisors, servers)
