@@ -125,7 +125,7 @@ def account_activate(*, raw_token: str, password: str, password_again: str | Non
     # The case's row lock first: an activation and the case's own steps never interleave.
     ProcessInstance.objects.select_for_update().filter(pk=found.entry.request.instance_id).values_list("pk").first()
     token = _usable(
-        ActivationToken.objects.select_for_update()
+        ActivationToken.objects.select_for_update(of=("self",))
         .select_related("user", "entry__request__instance")
         .filter(pk=found.pk)
         .first()

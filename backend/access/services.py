@@ -456,7 +456,7 @@ def _role_grant(*, user: User, role: str, unit: OrgUnit, starts: date | None) ->
 
 
 def _journals_hand_over(entry: AccessEntry, user: User, record: Record) -> None:
-    for journal in entry.journals.select_for_update().select_related("teacher", "discipline", "group"):
+    for journal in entry.journals.select_for_update(of=("self",)).select_related("teacher", "discipline", "group"):
         previous = journal.teacher
         if previous.pk == user.pk:
             continue
@@ -546,7 +546,7 @@ def request_provision(*, request: AccessRequest, duplicates: dict[str, Any], rec
     request.provisioned_at = now
     request.save(update_fields=["provisioned_at", "links_expire_at", "reminded_at"])
     decision = duplicates.get("decision", "")
-    for entry in request.entries.select_for_update().select_related("match").order_by("order", "pk"):
+    for entry in request.entries.select_for_update(of=("self",)).select_related("match").order_by("order", "pk"):
         if entry.status == AccessEntry.Status.MATCHED:
             if decision == "reuse":
                 _teacher_reuse(entry, request, until, record)
@@ -594,7 +594,7 @@ def _student_create(entry: AccessEntry, request: AccessRequest) -> bool:
 
     assert request.school is not None  # noqa: S101 - a group's request names its school
     assert request.links_expire_at is not None  # noqa: S101 - set when the job was queued
-    student = Student.objects.select_for_update().select_related("user").get(pk=entry.student_id or 0)
+    student = Student.objects.select_for_update(of=("self",)).select_related("user").get(pk=entry.student_id or 0)
     previous = student.user
     if previous is not None and not previous.is_active and not previous.has_usable_password():
         # An account a closed request created and nobody activated: the student gets a fresh link for it.
