@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import subprocess
 from typing import Any
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
 from backend.access.models import AccessRequest, ActivationToken
+from backend.documents.models import GeneratedDocument
 from backend.signatures.models import PublishedDocument, Signature
 from backend.workflow.models import HistoryEvent, ProcessInstance
 from tests.access.conftest import act, links_to, open_specs, start, teacher
 
 pytestmark = [pytest.mark.django_db, pytest.mark.converter]
+
+
+def pdf_text(document: GeneratedDocument) -> str:
+    with document.pdf.open("rb") as handle:
+        result = subprocess.run(["pdftotext", "-", "-"], input=handle.read(), capture_output=True, check=True)
+    return "".join(result.stdout.decode().split())  # table cells wrap long names and addresses
 
 
 def request_of(instance_id: int) -> AccessRequest:
@@ -30,7 +39,17 @@ def test_two_new_teachers_from_memo_to_working_accounts(demo: None, django_captu
     assert access.memo is not None
     assert access.memo.status == "ready", access.memo.error
     assert access.memo.number
-    assert access.memo.language == "ru"
+    assert access.memo.language == "ru"  # the head's language
+    memo = pdf_text(access.memo)
+    for printed in (
+        "Әбдіғалиева",
+        "Қайратқызы",
+        "Щербаков",
+        "yu.shcherbakov@new.kaznmu.kz",
+        access.memo.number,
+        "Кафедраанатомии",
+    ):
+        assert printed in memo, printed
     assert open_specs(instance["id"]) == ["sign"]
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -60,6 +79,7 @@ def test_two_new_teachers_from_memo_to_working_accounts(demo: None, django_captu
     assert response.status_code == 200, response.json()
     token = client.post("/api/auth/token/", {"username": "g.abdigaliyeva", "password": "Kokterek-2030!"}, format="json")
     assert token.status_code == 201
+    assert Client().login(username="g.abdigaliyeva", password="Kokterek-2030!")
     assert ProcessInstance.objects.get(pk=instance["id"]).status == "running"
 
     second = links_to("yu.shcherbakov@new.kaznmu.kz")[0]
