@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import OperationalError
 
 from backend.documents.exceptions import ConversionTimedOut, ConverterUnavailable
 
@@ -25,7 +26,16 @@ def sign_memo(request_id: int, signer_id: int) -> bool:
     return memo_sign_now(request_id=request_id, signer_id=signer_id)
 
 
-@shared_task(name="backend.access.tasks.create_group_accounts", acks_late=True, soft_time_limit=1700, time_limit=1800)
+@shared_task(
+    name="backend.access.tasks.create_group_accounts",
+    acks_late=True,
+    soft_time_limit=1700,
+    time_limit=1800,
+    # A database hiccup stops the run; the retry skips the students already done.
+    autoretry_for=(OperationalError,),
+    max_retries=3,
+    retry_backoff=10,
+)
 def create_group_accounts(request_id: int) -> int:
     """Create a student group's accounts one by one, counting progress (a retry resumes where it stopped)."""
     from .services import group_accounts_create

@@ -46,7 +46,7 @@ class ActivationThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-class ProgressSerializer(serializers.Serializer):
+class BatchProgressSerializer(serializers.Serializer):
     state = serializers.CharField()
     state_display = serializers.CharField(source="get_state_display")
     total = serializers.IntegerField()
@@ -58,7 +58,7 @@ class ProgressSerializer(serializers.Serializer):
     finished_at = serializers.DateTimeField(allow_null=True)
 
 
-class RequestSerializer(serializers.Serializer):
+class AccessRequestSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     instance = serializers.IntegerField(source="instance_id")
     kind = serializers.CharField()
@@ -87,7 +87,7 @@ class RequestSerializer(serializers.Serializer):
         return request.instance.subject_in()
 
 
-class EntrySerializer(serializers.Serializer):
+class AccessEntrySerializer(serializers.Serializer):
     order = serializers.IntegerField()
     status = serializers.CharField()
     status_display = serializers.CharField(source="get_status_display")
@@ -112,7 +112,7 @@ class EntrySerializer(serializers.Serializer):
         return [j.pk for j in entry.journals.all()]
 
 
-class DocumentSerializer(serializers.Serializer):
+class AccessDocumentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
     title = serializers.CharField()
@@ -128,7 +128,7 @@ class DocumentSerializer(serializers.Serializer):
         ]
 
 
-class AccountSerializer(serializers.Serializer):
+class AccessAccountSerializer(serializers.Serializer):
     username = serializers.CharField(source="account.username")
     full_name = serializers.CharField(source="account.full_name")
     email = serializers.CharField(source="account.email")
@@ -155,7 +155,7 @@ class RequestListApi(APIView):
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int),
         ],
-        responses=RequestSerializer(many=True),
+        responses=AccessRequestSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
         requests = selectors.requests_for(authenticated_user(request))
@@ -163,23 +163,23 @@ class RequestListApi(APIView):
             requests = requests.filter(kind=request.query_params["kind"])
         paginator = Pagination()
         page = paginator.paginate_queryset(requests.order_by("-submitted_at", "-pk"), request, view=self)
-        return paginator.get_paginated_response(RequestSerializer(page, many=True).data)
+        return paginator.get_paginated_response(AccessRequestSerializer(page, many=True).data)
 
 
 class RequestDetailApi(APIView):
     """One request: its people (with existing accounts found), documents and signatures, and progress."""
 
-    @extend_schema(responses=RequestSerializer)
+    @extend_schema(responses=AccessRequestSerializer)
     def get(self, request: Request, pk: int) -> Response:
         access = selectors.request_visible(authenticated_user(request), pk)
         documents = GeneratedDocument.objects.filter(instance=access.instance).order_by("created_at")
         progress = selectors.progress_of(access)
         return Response(
             {
-                **RequestSerializer(access).data,
-                "entries": EntrySerializer(selectors.entries_of(access), many=True).data,
-                "documents": DocumentSerializer(documents, many=True).data,
-                "progress": ProgressSerializer(progress).data if progress else None,
+                **AccessRequestSerializer(access).data,
+                "entries": AccessEntrySerializer(selectors.entries_of(access), many=True).data,
+                "documents": AccessDocumentSerializer(documents, many=True).data,
+                "progress": BatchProgressSerializer(progress).data if progress else None,
             }
         )
 
@@ -187,22 +187,41 @@ class RequestDetailApi(APIView):
 class ProgressApi(APIView):
     """How far the background creation of a group's accounts has got."""
 
-    @extend_schema(responses=ProgressSerializer)
+    @extend_schema(responses=BatchProgressSerializer)
     def get(self, request: Request, pk: int) -> Response:
         access = selectors.request_visible(authenticated_user(request), pk)
         progress = selectors.progress_of(access) or BatchProgress(request=access)
-        return Response(ProgressSerializer(progress).data)
+        return Response(BatchProgressSerializer(progress).data)
 
 
 class AccountListApi(APIView):
     """Accounts created or reused by login requests (IT and auditors)."""
 
-    @extend_schema(responses=AccountSerializer(many=True))
+    @extend_schema(responses=AccessAccountSerializer(many=True))
     def get(self, request: Request) -> Response:
         entries = selectors.accounts_for(authenticated_user(request))
         paginator = Pagination()
         page = paginator.paginate_queryset(entries, request, view=self)
-        return paginator.get_paginated_response(AccountSerializer(page, many=True).data)
+        return paginator.get_paginated_response(AccessAccountSerializer(page, many=True).data)
+
+
+class ActivationStateSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    full_name = serializers.CharField()
+    language = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+class ActivationInputSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=200)
+    password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+    password_again = serializers.CharField(
+        max_length=128, trim_whitespace=False, required=False, style={"input_type": "password"}
+    )
+
+
+class ActivationOutputSerializer(serializers.Serializer):
+    username = serializers.CharField()
 
 
 class ActivationStateApi(APIView):
@@ -212,13 +231,7 @@ class ActivationStateApi(APIView):
     authentication_classes: list[type] = []
     throttle_classes = [ActivationThrottle]
 
-    class OutputSerializer(serializers.Serializer):
-        username = serializers.CharField()
-        full_name = serializers.CharField()
-        language = serializers.CharField()
-        expires_at = serializers.DateTimeField()
-
-    @extend_schema(responses=OutputSerializer, auth=[])
+    @extend_schema(responses=ActivationStateSerializer, auth=[])
     def get(self, request: Request, token: str) -> Response:
         found = activation.token_check(token)
         user = found.user
@@ -239,19 +252,9 @@ class ActivationApi(APIView):
     authentication_classes: list[type] = []
     throttle_classes = [ActivationThrottle]
 
-    class InputSerializer(serializers.Serializer):
-        token = serializers.CharField(max_length=200)
-        password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
-        password_again = serializers.CharField(
-            max_length=128, trim_whitespace=False, required=False, style={"input_type": "password"}
-        )
-
-    class OutputSerializer(serializers.Serializer):
-        username = serializers.CharField()
-
-    @extend_schema(request=InputSerializer, responses=OutputSerializer, auth=[])
+    @extend_schema(request=ActivationInputSerializer, responses=ActivationOutputSerializer, auth=[])
     def post(self, request: Request) -> Response:
-        given = self.InputSerializer(data=request.data)
+        given = ActivationInputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         values = given.validated_data
         if not values["password"]:
