@@ -10,7 +10,13 @@ from django.utils.translation import gettext as _
 from backend.academics.models import Journal, Student, StudyGroup
 from backend.accounts.models import OrgUnit, User
 from backend.accounts.roles import Role
-from backend.accounts.selectors import descendants, units_where, user_has_role
+from backend.accounts.selectors import (
+    active_assignments,
+    active_substitutions,
+    descendants,
+    units_where,
+    user_has_role,
+)
 from backend.core.exceptions import Forbidden, NotFound
 from backend.workflow.models import ProcessInstance
 
@@ -26,9 +32,17 @@ def oversees(user: User) -> bool:
 
 
 def headed_departments(user: User) -> list[OrgUnit]:
-    """Departments the user heads (or heads as an acting head today)."""
-    units = units_where(user, Role.DEPARTMENT_HEAD)
-    return sorted({u.pk: u for u in units if u.kind == OrgUnit.Kind.DEPARTMENT}.values(), key=lambda u: u.code)
+    """Departments the user heads, or heads today as the substitute of an absent head; a deputy head acts on
+    tasks when the head cannot, but files nothing in the head's name."""
+    absent = active_substitutions().filter(substitute=user).filter(Q(role="") | Q(role=Role.DEPARTMENT_HEAD))
+    assignments = active_assignments().filter(
+        Q(user=user) | Q(user_id__in=absent.values("absent_id")),
+        role=Role.DEPARTMENT_HEAD,
+        is_deputy=False,
+        org_unit__kind=OrgUnit.Kind.DEPARTMENT,
+    )
+    units = {a.org_unit.pk: a.org_unit for a in assignments.select_related("org_unit")}
+    return sorted(units.values(), key=lambda u: u.code)
 
 
 def dean_office_schools(user: User) -> list[OrgUnit]:
@@ -148,8 +162,6 @@ def journals_for_handover(departments: list[OrgUnit]) -> QuerySet[Journal]:
 
 def teachers_of(departments: list[OrgUnit]) -> QuerySet[User]:
     """Active people holding the teacher role in these departments (whose account a head may ask to deactivate)."""
-    from backend.accounts.selectors import active_assignments
-
     ids = active_assignments().filter(role=Role.TEACHER, org_unit__in=departments).values("user_id")
     return User.objects.filter(pk__in=ids, is_active=True).order_by("last_name", "first_name")
 

@@ -10,9 +10,11 @@ from django.utils import timezone
 from backend.access.models import AccessRequest
 from backend.accounts.models import User
 from backend.signatures.models import SignerCertificate
+from backend.signatures.services import signer_certificate_issue
 from backend.workflow.models import HistoryEvent, ProcessInstance
 from tests.access.conftest import act, file_and_sign, open_specs, start, teacher
 from tests.conftest import api_as
+from tests.factories import SubstitutionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -112,3 +114,12 @@ def test_the_head_of_it_refuses_with_a_reason(demo: None, django_capture_on_comm
     assert (access.stage, access.refusal_reason) == ("refused", "Штатное расписание не утверждено")
     assert access.entries.get().status == "refused"
     assert not User.objects.filter(email="g.abdigaliyeva@new.kaznmu.kz").exists()
+
+
+def test_a_deputy_head_files_nothing_but_an_acting_head_does(demo: None) -> None:
+    start("teacher2", teachers_body(), status=403)  # teacher2 is the anatomy department's deputy head
+    acting = User.objects.get(username="teacher3")
+    SubstitutionFactory(absent=User.objects.get(username="department_head1"), substitute=acting)
+    signer_certificate_issue(user=acting)
+    instance = start("teacher3", teachers_body())
+    assert AccessRequest.objects.get(instance_id=instance["id"]).requested_by == acting
