@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.test import Client
 
 from backend.academics.models import Journal
 from backend.access.models import AccessEntry, AccessRequest
@@ -37,6 +38,11 @@ def test_an_existing_email_is_shown_to_it_who_reuse_the_account(
     task = api_as("it_staff1").get("/api/tasks/", {"process": "login_request"}).json()["results"][0]
     assert api_as("it_staff1").get(f"/api/tasks/{task['id']}/").json()["process_data"]["matches"] == 1
     assert events(instance_id, "existing_account_found")[0]["account"] == "teacher4"
+    page = Client()
+    assert page.login(username="it_staff1", password="demo")
+    html = page.get(f"/tasks/{task['id']}/").content.decode()  # the inbox shows the form with its choices
+    assert "Reuse the existing account (add the role)" in html
+    assert "Refuse for these people" in html
 
     with django_capture_on_commit_callbacks(execute=True):
         act(instance_id, "it_staff1", "duplicates", decision="reuse")
