@@ -60,6 +60,45 @@ class InboxRowSerializer(serializers.Serializer):
     bulk = serializers.BooleanField(help_text="May be approved together with others.")
 
 
+class InboxPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Tasks matching the filters.")
+    page = serializers.IntegerField()
+    pages = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = InboxRowSerializer(many=True)
+
+
+_DATETIME = serializers.DateTimeField()
+
+
+def _row_json(row: selectors.InboxRow) -> dict[str, Any]:
+    """One row as InboxRowSerializer describes it, built directly: a page of 100 rows through DRF's field
+    machinery costs more than all of the page's queries together."""
+    task = row.task
+    return {
+        "id": task.pk,
+        "instance": task.instance_id,
+        "number": row.number,
+        "process": task.process_key,
+        "process_title": row.process_title,
+        "task": task.spec_id,
+        "title": row.title,
+        "subject": row.subject,
+        "requester": row.requester,
+        "created_at": _DATETIME.to_representation(task.created_at),
+        "due_at": _DATETIME.to_representation(task.due_at) if task.due_at else None,
+        "due_state": row.due_state,
+        "priority": task.priority,
+        "unread": row.unread,
+        "is_read_only": row.read_only,
+        "claimed_by": _person(row.claimed_by),
+        "acting_for": _person(row.acting_for),
+        "bulk": row.bulk,
+    }
+
+
 INBOX_PARAMETERS = [
     OpenApiParameter("scope", str, enum=[value for value, _label in selectors.Scope.choices]),
     OpenApiParameter("process", str),
@@ -75,7 +114,7 @@ INBOX_PARAMETERS = [
 class InboxListApi(APIView):
     """My tasks and my group's (claimed by colleagues: read-only), filtered, sorted and paginated."""
 
-    @extend_schema(parameters=INBOX_PARAMETERS, responses=InboxRowSerializer(many=True))
+    @extend_schema(parameters=INBOX_PARAMETERS, responses=InboxPageSerializer)
     def get(self, request: Request) -> Response:
         user = authenticated_user(request)
         page = selectors.inbox_page(user=user, filters=selectors.InboxFilters.from_query(request.query_params))
@@ -88,7 +127,7 @@ class InboxListApi(APIView):
                 "page_size": page.size,
                 "next": f"{base}?{page.next_query}" if page.has_next else None,
                 "previous": f"{base}?{page.previous_query}" if page.has_previous else None,
-                "results": InboxRowSerializer(page.rows, many=True).data,
+                "results": [_row_json(row) for row in page.rows],
             }
         )
 

@@ -26,7 +26,8 @@ from backend.workflow.selectors import inbox, visible_task
 from . import filetypes
 from .emails import notice_email
 from .models import Attachment, Comment, Notice, SavedFilter, TaskView
-from .selectors import DUE_SOON, InboxFilters, bulk_specs, may_contribute
+from .selectors import InboxFilters, bulk_specs, may_contribute
+from .wording import DUE_SOON
 
 logger = logging.getLogger(__name__)
 
@@ -307,11 +308,10 @@ def digest_recipients(*, now: datetime | None = None) -> list[int]:
     )
 
 
+@transaction.atomic
 def notices_prune(*, older_than: timedelta = timedelta(days=90), now: datetime | None = None) -> int:
     """Forget sent notices of long-closed tasks (they only stop duplicates while a task is open)."""
     moment = now or timezone.now()
-    with transaction.atomic():
-        deleted, _rows = (
-            Notice.objects.filter(sent_at__lt=moment - older_than).exclude(task__status=HumanTask.Status.OPEN).delete()
-        )
+    stale = Notice.objects.filter(sent_at__lt=moment - older_than).exclude(task__status=HumanTask.Status.OPEN)
+    deleted, _rows = stale.delete()
     return deleted

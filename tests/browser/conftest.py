@@ -40,6 +40,7 @@ def _browser_media_in_tmp(settings: Any, tmp_path: Path) -> None:
 
 @pytest.fixture
 def playwright_driver() -> Iterator[Any]:
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread while it is open, so it is opened per test (a
@@ -49,6 +50,9 @@ def playwright_driver() -> Iterator[Any]:
     try:
         with sync_playwright() as driver:
             yield driver
+            # The test's ORM calls ran while Playwright's loop was up; close that connection here, where it was
+            # opened, or PostgreSQL still sees a session when the test database is dropped.
+            connections.close_all()
     finally:
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

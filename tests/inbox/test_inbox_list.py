@@ -220,3 +220,13 @@ def test_a_substitute_sees_acts_for_and_is_named_in_the_history(
     Substitution.objects.update(ends_on=timezone.localdate() - timedelta(days=1))
     next_case = start_case()
     assert open_task(next_case, "review").pk not in ids("department_head3")
+
+
+def test_the_api_rows_are_what_the_schema_documents(engine_test_process: ProcessDefinition) -> None:
+    from backend.api.inbox import InboxRowSerializer
+
+    start_case()
+    [row] = inbox("department_head1")["results"]
+    assert set(row) == set(InboxRowSerializer().fields)
+    schema = api_as("department_head1").get("/api/schema/", {"format": "json"}).json()
+    assert "InboxPage" in schema["components"]["schemas"]

@@ -111,3 +111,15 @@ def test_the_unread_counter_is_one_query(crowded_inbox: None, django_assert_num_
     with django_assert_num_queries(1):
         count = unread_count(person)
     assert count > 50
+
+
+@pytest.mark.parametrize("page_size", [5, 25, 100])
+def test_the_htmx_list_costs_the_same_queries_whatever_its_size(
+    crowded_inbox: None, page_size: int, django_assert_num_queries: Any
+) -> None:
+    client = Client()
+    client.force_login(user("registrar_staff2"))
+    # Session and user, then the page's own five; the header is not rendered again.
+    with django_assert_num_queries(7):
+        response = client.get("/inbox/", {"page_size": page_size}, HTTP_HX_REQUEST="true")
+    assert response.content.decode().count('data-task-id="') == page_size

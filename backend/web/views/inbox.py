@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -61,7 +62,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
     page = selectors.inbox_page(user=user, filters=filters)
     context: dict[str, Any] = {"page": page, "filters": page.filters}
     if _is_htmx(request):
-        return render(request, "inbox/_list.html", context)
+        # Only the list is replaced: no request context, so the header's queries are not run for nothing.
+        return HttpResponse(render_to_string("inbox/_list.html", context))
     context.update(
         processes=selectors.process_choices(),
         scopes=selectors.Scope.choices,
