@@ -23,6 +23,8 @@ class Role(models.TextChoices):
 
 # "The level above" when nobody competent is left at a role's own level (separation of duties).
 SUPERIOR_ROLE: dict[str, str] = {
+    Role.TEACHER: Role.DEPARTMENT_HEAD,
+    Role.STUDENT: Role.DEAN_OFFICE,
     Role.DEPARTMENT_HEAD: Role.DEAN_CURATION,
     Role.DEAN_CURATION: Role.SCHOOL_DEAN,
     Role.SCHOOL_DEAN: Role.VICE_RECTOR,

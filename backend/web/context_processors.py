@@ -8,11 +8,20 @@ from backend.accounts.selectors import user_roles
 from backend.inbox.selectors import unread_count
 
 
+def _assignments(request: HttpRequest) -> list[Any]:
+    """The user's role assignments, read once per request for the header and the menu."""
+    cached = getattr(request, "_qujat_assignments", None)
+    if cached is None:
+        cached = user_roles(request.user)  # type: ignore[arg-type]
+        request._qujat_assignments = cached  # type: ignore[attr-defined]
+    return cached
+
+
 def header(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    roles = sorted({a.get_role_display() for a in user_roles(user)})
+    roles = sorted({a.get_role_display() for a in _assignments(request)})
     return {"header_roles": roles, "unread_tasks": unread_count(user)}
 
 
@@ -46,5 +55,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    roles = {a.role for a in user_roles(user)}
+    roles = {a.role for a in _assignments(request)}
     return {"menu": {entry: user.is_superuser or bool(roles & allowed) for entry, allowed in MENU.items()}}

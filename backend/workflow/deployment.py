@@ -33,6 +33,7 @@ TASK_PROPERTIES = ROUTING_PROPERTIES | {
     "priority",
     "bulk",
     "due_from",
+    "documents",
 }
 
 

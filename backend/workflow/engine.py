@@ -233,6 +233,19 @@ def parse_diagram(xml: bytes, *, filename: str, check_script: Callable[[str, str
                 element=process.get("id", ""),
             )
 
+    for gateway in tree.iterfind(".//bpmn:eventBasedGateway", NS):
+        targets = [
+            f.get("targetRef") for f in tree.iterfind(f".//bpmn:sequenceFlow[@sourceRef='{gateway.get('id')}']", NS)
+        ]
+        if any(tree.find(f".//*[@id='{t}']/bpmn:timerEventDefinition", NS) is not None for t in targets):
+            # SpiffWorkflow 3.2 keeps one deadline for all timers behind such a gateway: they would never fire.
+            raise DiagramError(
+                "timers after an event-based gateway never fire; wait with a receive task and boundary timers",
+                file=filename,
+                line=gateway.sourceline,
+                element=gateway.get("id", ""),
+            )
+
     def check_timer(expression: str, kind: str) -> None:
         check_script(expression, "eval")
         _check_constant_timer(expression, kind)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.accounts.models import OrgUnit, User
+from backend.accounts.roles import SUPERIOR_ROLE
 from backend.accounts.selectors import Holder, role_holders
 
 from .models import HumanTask, ProcessDefinition, ProcessInstance
@@ -57,10 +58,14 @@ def route(*, instance: ProcessInstance, spec_id: str, lane: str, data: dict[str,
     properties = task_properties(instance.definition, spec_id, lane)
     role = properties.get("role") or lane
     assignee_var = properties.get("assignee")
+    unit = _scope_unit(properties.get("scope", "=university"), data)
     if assignee_var:
         user_id = data.get(assignee_var)
         assignee = User.objects.filter(pk=user_id, is_active=True).first() if isinstance(user_id, int) else None
-        return Route(role, None, assignee, [], properties)
-    unit = _scope_unit(properties.get("scope", "=university"), data)
+        if assignee is not None or role not in SUPERIOR_ROLE:
+            return Route(role, None, assignee, [], properties)
+        # The person has left (account switched off): the level above takes the step, in the lane's scope.
+        role = SUPERIOR_ROLE[role]
+        return Route(role, unit, None, role_holders(role=role, org_unit=unit), properties)
     exclude = excluded_for(instance, role) if properties.get("sod", "true") != "false" else set()
     return Route(role, unit, None, role_holders(role=role, org_unit=unit, exclude=exclude), properties)

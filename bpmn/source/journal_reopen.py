@@ -3,6 +3,7 @@
 from drawing import Flow, Lane, Node, Process
 
 SLA = {"due": "P2D", "due_calendar": "working", "escalate_to": "registrar_head"}
+DOCUMENTS = {"accept": "grade_sheet", "discipline": "disciplinary_proposal,grade_sheet"}
 
 
 def titles(kk: str, ru: str, en: str) -> dict[str, str]:
@@ -10,13 +11,19 @@ def titles(kk: str, ru: str, en: str) -> dict[str, str]:
 
 
 def visa(node_id: str, lane: str, col: float, name: str, kk: str, ru: str, form: str = "visa") -> Node:
+    # Approvers see the explanatory note (the task page shows only the kinds named in `documents`).
     return Node(
         node_id,
         "user",
         lane,
         col,
         name,
-        properties={**titles(kk, ru, name), "form": f"forms/journal_reopen/{form}.json", **SLA},
+        properties={
+            **titles(kk, ru, name),
+            "form": f"forms/journal_reopen/{form}.json",
+            "documents": DOCUMENTS.get(form, "explanatory_note"),
+            **SLA,
+        },
     )
 
 
@@ -61,7 +68,8 @@ PROCESS = Process(
         "starters": "teacher",
     },
     lanes=[
-        Lane("teacher", "Teacher", {"assignee": "initiator_id"}),
+        # `scope` is who steps in if the teacher has left: the head of their department.
+        Lane("teacher", "Teacher", {"assignee": "initiator_id", "scope": "department"}),
         Lane("department_head", "Head of department", {"scope": "department"}),
         Lane("dean_curation", "Dean in charge of curation", {"scope": "teacher_school"}),
         Lane("school_dean", "Dean of the students' school", {"scope": "student_school"}),

@@ -22,6 +22,7 @@ def sign_task(node_id: str, lane: str) -> Node:
             **titles("Транскриптке қол қою", "Подписать транскрипт", "Sign the transcript"),
             "form": "forms/transcript_issuance/sign.json",
             "scope": "signer_unit",
+            "documents": "transcript",
             **SLA,
         },
     )
@@ -66,6 +67,7 @@ PROCESS = Process(
                 ),
                 "form": "forms/transcript_issuance/review.json",
                 "bulk": "true",
+                "documents": "transcript",
                 **SLA,
             },
         ),

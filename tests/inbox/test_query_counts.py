@@ -19,9 +19,9 @@ from tests.inbox.conftest import approve_review, open_task, start_case
 
 pytestmark = pytest.mark.django_db
 
-# Session and user; the header's roles, menu and unread counter; then substitutions, count, the page's ids,
-# its rows, their definitions, the process filter and the saved filters.
-PAGE_QUERIES = 12
+# Session and user; the header's roles (shared with the menu) and unread counter; then substitutions, count,
+# the page's ids, its rows, their definitions, the process filter and the saved filters.
+PAGE_QUERIES = 11
 # The token with its user, then substitutions, count, the page's ids, its rows and their definitions.
 API_QUERIES = 6
 

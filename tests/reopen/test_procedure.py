@@ -293,3 +293,14 @@ def test_every_step_has_an_sla_reminder_and_escalation_to_the_head_of_or(demo: N
     assert escalated.payload["to"] == ["registrar_head1"]
     assert task_of(instance["id"], "registrar_head1", "head_visa")
     assert user("registrar_head1").pk in task.candidates.values_list("user_id", flat=True)
+
+
+def test_a_step_of_a_teacher_who_has_left_goes_to_the_head_of_department(demo: None) -> None:
+    from backend.accounts.models import User
+
+    instance = start(own_closed_journal())
+    User.objects.filter(username="teacher1").update(is_active=False)
+    act(instance["id"], "department_head1", "head_visa", decision="return", comment="Уточните причину")
+    revise = HumanTask.objects.get(instance_id=instance["id"], spec_id="revise", status="open")
+    assert revise.assignee is None
+    assert list(revise.candidates.values_list("user__username", flat=True)) == ["department_head1"]

@@ -94,3 +94,15 @@ def test_the_business_processes_are_deployed_on_migrate(demo: None) -> None:
     deployed = set(ProcessDefinition.objects.values_list("key", flat=True))
     expected = {p.stem for p in Path("bpmn").glob("*.bpmn")}
     assert expected <= deployed
+
+
+def test_timers_after_an_event_based_gateway_are_refused(
+    demo: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = variant(
+        tmp_path, "event_gateway.bpmn", '<bpmn:exclusiveGateway id="decided"', '<bpmn:eventBasedGateway id="decided"'
+    )
+    text = path.read_text().replace("</bpmn:exclusiveGateway>", "</bpmn:eventBasedGateway>", 1)
+    text = text.replace('sourceRef="decided" targetRef="split"', 'sourceRef="decided" targetRef="registrar_late"')
+    path.write_text(text)
+    assert "decided: timers after an event-based gateway never fire" in deploy(path, capsys)
