@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.utils.translation import override
 from rest_framework import serializers
 
@@ -225,7 +226,7 @@ def transcript_context(
     group = student.group
     with override(language):
         retake = _("retake")
-        duration = _("%(years)s years") % {"years": group.duration_years}
+        duration = ngettext("%(years)s year", "%(years)s years", group.duration_years) % {"years": group.duration_years}
         study_form = str(StudyForm(group.study_form).label)
         signer_position = signer.position if signer else ""
     return {

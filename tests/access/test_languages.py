@@ -18,12 +18,12 @@ from tests.factories import SpecialtyFactory, StudentFactory, StudyGroupFactory
 
 pytestmark = pytest.mark.django_db
 
-CATALOGS = Path(__file__).resolve().parents[2] / "backend" / "access" / "locale"
+CATALOGS = Path(__file__).resolve().parents[2] / "backend" / "locale"
 
 
 @pytest.fixture(autouse=True)
 def _catalogs_compiled() -> Iterator[None]:
-    """What `make messages` does for this app's catalogs; Django then reads them afresh."""
+    """What `make messages` does for the catalogs; Django then reads them afresh."""
     from django.utils.translation import trans_real
 
     for po in CATALOGS.glob("*/LC_MESSAGES/django.po"):

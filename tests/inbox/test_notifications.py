@@ -88,7 +88,7 @@ def test_digest_users_get_one_mail_a_day_instead(engine_test_process: ProcessDef
     [digest] = to("department_head1")
     assert "(3)" in digest.subject
     assert digest.body.count("/tasks/") == 3
-    assert "You have 3 open tasks in your inbox." in digest.body
+    assert "У вас во входящих 3 открытые задачи." in digest.body  # department_head1 reads Russian
     assert tasks.send_daily_digests.delay().get() == 0  # nothing new since
     assert len(to("department_head1")) == 1
 
@@ -112,7 +112,7 @@ def test_reminders_and_escalations_are_mailed(engine_test_process: ProcessDefini
     reminder = Timer.objects.get(task=review, kind=Timer.Kind.REMINDER)
     with time_machine.travel(reminder.due_at + timedelta(minutes=1)):
         committed(services.timers_fire_due)
-    assert [m.subject.startswith("Qujat: Reminder") for m in to("department_head1")] == [True]
+    assert [m.subject.startswith("Qujat: Напоминание") for m in to("department_head1")] == [True]
     with time_machine.travel(review.due_at + timedelta(minutes=1)):
         committed(services.timers_fire_due)
     assert len(to("school_dean1")) == 1  # the level above now has the task
