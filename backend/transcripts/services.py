@@ -18,8 +18,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
-from django.utils.translation import override
+from django.utils.translation import ngettext, override
 from rest_framework import serializers
 
 from backend.academics.models import Student, StudyForm, StudyGroup
