@@ -6,8 +6,6 @@ wrong_entry_date, reason_category, reason); visas and reviews are tasks under /a
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from django.http import HttpResponse
@@ -24,6 +22,7 @@ from rest_framework.views import APIView
 
 from backend.academics.models import AcademicPeriod, Journal, JournalMark
 from backend.core.exceptions import Forbidden, NotFound
+from backend.core.exports import table_download
 from backend.core.http import authenticated_user
 from backend.documents.models import GeneratedDocument
 from backend.reopen import selectors, services
@@ -203,28 +202,7 @@ def report_rows(report: selectors.SemesterReport) -> list[list[str]]:
 
 def report_file(report: selectors.SemesterReport, fmt: str) -> HttpResponse:
     name = f"reopens-{report.period.academic_year}-{report.period.term}"
-    rows = report_rows(report)
-    if fmt == "xlsx":
-        from openpyxl import Workbook
-
-        book = Workbook()
-        sheet = book.active
-        assert sheet is not None  # noqa: S101 - a new workbook has a sheet
-        sheet.title = str(_("Reopens"))[:31]
-        for row in rows:
-            sheet.append([int(v) if v.isdigit() else v for v in row])
-        buffer = io.BytesIO()
-        book.save(buffer)
-        response = HttpResponse(
-            buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        )
-        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
-        return response
-    text = io.StringIO()
-    csv.writer(text).writerows(rows)
-    response = HttpResponse("\ufeff" + text.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-    return response
+    return table_download(report_rows(report), name=name, fmt=fmt, sheet_title=str(_("Reopens")))
 
 
 def report_allowed(user: Any) -> None:

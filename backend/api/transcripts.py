@@ -6,8 +6,6 @@ reason, language, electronic, paper_copies); the staff's check is a task under /
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from django.http import FileResponse, HttpResponse
@@ -24,6 +22,7 @@ from rest_framework.views import APIView
 
 from backend.academics.models import Student
 from backend.core.exceptions import Forbidden, NotFound
+from backend.core.exports import table_download
 from backend.core.http import authenticated_user
 from backend.transcripts import selectors, services
 from backend.transcripts.models import Batch, Notice, TranscriptKind, TranscriptRequest
@@ -232,28 +231,8 @@ def registry_rows(entries: Any) -> list[list[str]]:
 
 
 def registry_file(entries: Any, fmt: str) -> HttpResponse:
-    rows = registry_rows(entries)
     name = f"transcript-registry-{timezone.localdate():%Y%m%d}"
-    if fmt == "xlsx":
-        from openpyxl import Workbook
-
-        book = Workbook()
-        sheet = book.active
-        assert sheet is not None  # noqa: S101 - a new workbook has a sheet
-        for row in rows:
-            sheet.append(row)
-        buffer = io.BytesIO()
-        book.save(buffer)
-        response = HttpResponse(
-            buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        )
-        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
-        return response
-    text = io.StringIO()
-    csv.writer(text).writerows(rows)
-    response = HttpResponse("\ufeff" + text.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-    return response
+    return table_download(registry_rows(entries), name=name, fmt=fmt)
 
 
 class RegistryApi(APIView):
