@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from backend.accounts.models import User
 from backend.core.exceptions import ValidationFailed
-from backend.core.http import authenticated_user
+from backend.core.http import authenticated_user, private_file
 from backend.inbox import selectors, services
 from backend.inbox.filetypes import CONTENT_TYPES
 from backend.inbox.models import Attachment, Comment, SavedFilter
@@ -399,14 +399,11 @@ class AttachmentDownloadApi(APIView):
     def get(self, request: Request, pk: int, attachment_id: int) -> FileResponse:
         task = visible_task(pk, authenticated_user(request))
         attachment = selectors.attachment_of_task(task, attachment_id)
-        response = FileResponse(
-            attachment.file.open("rb"),
-            as_attachment=True,
+        return private_file(
+            attachment.file,
             filename=attachment.name,
             content_type=CONTENT_TYPES.get(attachment.kind, "application/octet-stream"),
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
 
 
 class DocumentListApi(APIView):
@@ -421,12 +418,12 @@ class DocumentPdfApi(APIView):
     def get(self, request: Request, pk: int, document_id: int) -> FileResponse:
         task = visible_task(pk, authenticated_user(request))
         document = selectors.document_of_task(task, document_id)
-        response = FileResponse(
-            document.pdf.open("rb"), filename=f"{document.title or document.kind}.pdf", content_type="application/pdf"
+        return private_file(
+            document.pdf,
+            filename=f"{document.title or document.kind}.pdf",
+            content_type="application/pdf",
+            download=False,
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        return response
 
 
 class HistoryApi(APIView):

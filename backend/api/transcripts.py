@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 from backend.academics.models import Student
 from backend.core.exceptions import Forbidden, NotFound
 from backend.core.exports import table_download
-from backend.core.http import authenticated_user
+from backend.core.http import authenticated_user, private_file
 from backend.transcripts import selectors, services
 from backend.transcripts.models import Batch, Notice, TranscriptKind, TranscriptRequest
 from backend.workflow.selectors import history_of
@@ -164,12 +164,10 @@ class RequestPdfApi(APIView):
     def get(self, request: Request, pk: int) -> FileResponse:
         user = authenticated_user(request)
         transcript_request = _request(user, pk)
-        publication = getattr(transcript_request.document, "publication", None) if transcript_request.document else None
-        holder = transcript_request.student.user_id == user.pk
-        if publication is None or not publication.signed_pdf or not (holder or selectors.is_staff(user)):
+        publication = selectors.signed_pdf_for(transcript_request, user)
+        if publication is None:
             raise NotFound(_("There is no issued transcript for this request."))
-        name = f"transcript-{transcript_request.number}.pdf".replace("/", "-")
-        return FileResponse(publication.signed_pdf.open("rb"), as_attachment=True, filename=name)
+        return private_file(publication.signed_pdf, filename=f"transcript-{transcript_request.number}.pdf")
 
 
 class CancelSerializer(serializers.Serializer):

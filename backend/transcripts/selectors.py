@@ -8,6 +8,8 @@ from backend.academics.models import AcademicPeriod, Student
 from backend.accounts.models import User
 from backend.accounts.roles import Role
 from backend.accounts.selectors import descendants, units_where, user_has_role
+from backend.signatures.models import PublishedDocument
+from backend.signatures.selectors import may_download
 
 from .models import Notice, RegistryEntry, TranscriptRequest
 
@@ -69,3 +71,11 @@ def stage_of(request: TranscriptRequest) -> str:
     if any(spec.startswith("sign_") for spec in open_specs):
         return TranscriptRequest.Stage.SIGNING
     return TranscriptRequest.Stage.REVIEW
+
+
+def signed_pdf_for(request: TranscriptRequest, user: User) -> PublishedDocument | None:
+    """The issued, signed transcript if this person may download it (its holder, the Registrar office)."""
+    publication = getattr(request.document, "publication", None) if request.document else None
+    if publication is None or not publication.signed_pdf or not may_download(publication, user):
+        return None
+    return publication

@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest
 from django.urls import re_path
 
-from backend.core.http import authenticated_user
+from backend.core.http import authenticated_user, private_file
 from backend.documents.models import GeneratedDocument
 from backend.workflow.selectors import instances_for
 
@@ -17,9 +17,11 @@ def document_file(request: HttpRequest, pk: int, fmt: str) -> FileResponse:
         raise Http404
     if not instances_for(user).filter(pk=document.instance_id).exists():
         raise Http404
-    stored = document.pdf if fmt == "pdf" else document.docx
-    name = f"{document.kind}-{document.number or document.pk}.{fmt}".replace("/", "-")
-    return FileResponse(stored.open("rb"), as_attachment=request.GET.get("download") == "1", filename=name)
+    return private_file(
+        document.pdf if fmt == "pdf" else document.docx,
+        filename=f"{document.kind}-{document.number or document.pk}.{fmt}",
+        download=request.GET.get("download") == "1",
+    )
 
 
 urlpatterns = [

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from backend.accounts.models import User
 from backend.core.exceptions import ApplicationError, Conflict, Forbidden, NotFound, ValidationFailed
-from backend.core.http import authenticated_user
+from backend.core.http import authenticated_user, private_file
 from backend.inbox import selectors, services
 from backend.inbox.filetypes import CONTENT_TYPES, EXTENSIONS
 from backend.inbox.taskform import TaskForm, form_data, task_form
@@ -278,14 +278,11 @@ def attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
 def attachment_download(request: HttpRequest, pk: int, attachment_id: int) -> HttpResponseBase:
     task = visible_task(pk, authenticated_user(request))
     attachment = selectors.attachment_of_task(task, attachment_id)
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
+    return private_file(
+        attachment.file,
         filename=attachment.name,
         content_type=CONTENT_TYPES.get(attachment.kind, "application/octet-stream"),
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 @require_GET
@@ -295,15 +292,12 @@ def document_pdf(request: HttpRequest, pk: int, document_id: int) -> HttpRespons
     """A generated document of the task's case, for the viewer; only for people who may see the task."""
     task = visible_task(pk, authenticated_user(request))
     document = selectors.document_of_task(task, document_id)
-    response = FileResponse(
-        document.pdf.open("rb"),
-        as_attachment=request.GET.get("download") == "1",
+    return private_file(
+        document.pdf,
         filename=f"{document.title or document.kind}.pdf",
         content_type="application/pdf",
+        download=request.GET.get("download") == "1",
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 urlpatterns = [

@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from backend.core.http import private_file
 from backend.core.ratelimit import allow
 from backend.signatures.selectors import check_upload, may_download, published_by_id, verification
 
@@ -60,8 +61,9 @@ def verify_download(request: HttpRequest, verification_id: str) -> FileResponse:
     published = published_by_id(verification_id)
     if published is None or not may_download(published, request.user):  # type: ignore[arg-type]
         raise Http404
-    name = f"{published.document.kind}-{published.document.number or published.pk}.pdf".replace("/", "-")
-    return FileResponse(published.signed_pdf.open("rb"), as_attachment=True, filename=name)
+    return private_file(
+        published.signed_pdf, filename=f"{published.document.kind}-{published.document.number or published.pk}.pdf"
+    )
 
 
 urlpatterns = [

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from backend.academics.models import StudyGroup
 from backend.api.transcripts import preview, registry_file
 from backend.core.exceptions import ApplicationError
-from backend.core.http import authenticated_user
+from backend.core.http import authenticated_user, private_file
 from backend.transcripts import selectors, services
 from backend.transcripts.models import Batch, Notice, TranscriptKind, TranscriptRequest
 from backend.workflow import services as workflow
@@ -130,8 +130,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "preview": preview(transcript_request),
             "publication": publication,
             "can_cancel": transcript_request.student.user_id == user.pk and stage in ("review", "question"),
-            "can_download": publication is not None
-            and (transcript_request.student.user_id == user.pk or selectors.is_staff(user)),
+            "can_download": selectors.signed_pdf_for(transcript_request, user) is not None,
         },
     )
 
@@ -140,12 +139,13 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def request_pdf(request: HttpRequest, pk: int) -> FileResponse:
     user = authenticated_user(request)
     transcript_request = _visible(user, pk)
-    publication = getattr(transcript_request.document, "publication", None) if transcript_request.document else None
-    if publication is None or not (transcript_request.student.user_id == user.pk or selectors.is_staff(user)):
+    publication = selectors.signed_pdf_for(transcript_request, user)
+    if publication is None:
         raise Http404
-    name = f"transcript-{transcript_request.number}.pdf".replace("/", "-")
-    return FileResponse(
-        publication.signed_pdf.open("rb"), as_attachment=request.GET.get("download") == "1", filename=name
+    return private_file(
+        publication.signed_pdf,
+        filename=f"transcript-{transcript_request.number}.pdf",
+        download=request.GET.get("download") == "1",
     )
 
 
