@@ -1,5 +1,7 @@
 """Base model pieces shared by every app."""
 
+from collections.abc import Callable
+
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -59,3 +61,15 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date}: {self.description}"
+
+
+def in_each_language(make: Callable[[str], object]) -> dict[str, str]:
+    """A text in every language of the product, each made under that language's translations."""
+    from django.conf import settings
+    from django.utils.translation import override
+
+    texts = {}
+    for code, _name in settings.LANGUAGES:
+        with override(code):
+            texts[code] = str(make(code))
+    return texts

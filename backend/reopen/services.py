@@ -21,6 +21,7 @@ from backend.academics.grading import default_scale
 from backend.academics.models import Journal, JournalMark, LessonType, Student
 from backend.accounts.models import User
 from backend.core.exceptions import Conflict, Forbidden, ValidationFailed
+from backend.core.models import in_each_language
 from backend.core.workdays import add_days, add_working_days
 from backend.documents.letterhead import format_date, format_datetime, letterhead
 from backend.documents.services import document_request
@@ -49,18 +50,15 @@ class StartInput(serializers.Serializer):
 
 
 def _subject(journal: Journal, teacher: User, *, late: bool) -> dict[str, str]:
-    subject = {}
-    for language in ("kk", "ru", "en"):
-        with override(language):
-            text = _("Reopen: %(discipline)s, group %(group)s — %(teacher)s") % {
-                "discipline": journal.discipline.name_in(language),
-                "group": journal.group.name,
-                "teacher": teacher.short_name,
-            }
-            if late:
-                text = _("%(subject)s (late)") % {"subject": text}
-        subject[language] = text
-    return subject
+    def subject(language: str) -> str:
+        text = _("Reopen: %(discipline)s, group %(group)s — %(teacher)s") % {
+            "discipline": journal.discipline.name_in(language),
+            "group": journal.group.name,
+            "teacher": teacher.short_name,
+        }
+        return _("%(subject)s (late)") % {"subject": text} if late else text
+
+    return in_each_language(subject)
 
 
 def reopen_start_prepare(user: User, data: dict[str, Any]) -> StartSpec:

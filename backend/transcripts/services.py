@@ -27,6 +27,7 @@ from backend.accounts.models import OrgUnit, User
 from backend.accounts.roles import Role
 from backend.accounts.selectors import role_holders, user_has_role
 from backend.core.exceptions import Conflict, Forbidden, ValidationFailed
+from backend.core.models import in_each_language
 from backend.core.workdays import add_working_days
 from backend.documents.letterhead import letterhead
 from backend.documents.services import document_generate_now, document_request
@@ -83,15 +84,12 @@ def signer_target(kind: TranscriptKind, student: Student) -> tuple[str, OrgUnit]
 
 
 def _subject(student: Student, kind: TranscriptKind) -> dict[str, str]:
-    subject = {}
-    for language in ("kk", "ru", "en"):
-        with override(language):
-            subject[language] = _("Transcript: %(student)s, group %(group)s (%(kind)s)") % {
-                "student": student.short_name,
-                "group": student.group.name,
-                "kind": kind.name_in(language),
-            }
-    return subject
+    return in_each_language(
+        lambda language: (
+            _("Transcript: %(student)s, group %(group)s (%(kind)s)")
+            % {"student": student.short_name, "group": student.group.name, "kind": kind.name_in(language)}
+        )
+    )
 
 
 def start_data(
@@ -375,7 +373,9 @@ def transcript_issue(request: TranscriptRequest) -> TranscriptRequest:
         issued_by=_approver(request),
         signed_by=signer,
     )
-    transaction.on_commit(lambda: transcript_notify(request_id=request.pk))
+    from .tasks import notify_issued  # the task module imports this one
+
+    transaction.on_commit(lambda: notify_issued.delay(request.pk))
     return request
 
 
@@ -384,10 +384,9 @@ def transcript_notify(*, request_id: int) -> None:
     request = TranscriptRequest.objects.select_related("student__user").get(pk=request_id)
     user = request.student.user
     link = f"{settings.QUJAT_SITE_URL}/transcripts/{request.pk}/"
-    text = {}
-    for language in ("kk", "ru", "en"):
-        with override(language):
-            text[language] = _("Your transcript No. %(number)s is ready.") % {"number": request.number}
+    text = in_each_language(
+        lambda _language: _("Your transcript No. %(number)s is ready.") % {"number": request.number}
+    )
     if user is not None:
         Notice.objects.create(user=user, text=text, link=f"/transcripts/{request.pk}/")
     address = request.student.email or (user.email if user else "")
