@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import smtplib
 from datetime import timedelta
 from typing import Any
 
@@ -57,6 +58,27 @@ def test_no_password_is_ever_written_to_an_email(demo: None, django_capture_on_c
     stored = ActivationToken.objects.get()
     assert token not in {stored.token_hash}
     assert len(stored.token_hash) == 64
+
+
+def test_a_mail_the_server_refuses_fails_neither_the_step_nor_the_other_links(
+    demo: None, django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backend.access import emails
+
+    send_mail = emails.send_mail
+
+    def refusing_the_first(**message: Any) -> int:
+        if FIRST in message["recipient_list"]:
+            raise smtplib.SMTPRecipientsRefused({FIRST: (550, b"mailbox unavailable")})
+        return send_mail(**message)
+
+    monkeypatch.setattr(emails, "send_mail", refusing_the_first)
+    instance_id = provisioned(django_capture_on_commit_callbacks, teacher(1), teacher(2))
+    assert links_to(FIRST) == []
+    assert len(links_to(SECOND)) == 1
+    access = AccessRequest.objects.get(instance_id=instance_id)
+    assert access.stage == "activation"
+    assert access.entries.filter(status=AccessEntry.Status.INVITED).count() == 2
 
 
 def test_reminder_after_48_hours_then_expiry_hands_the_case_back_to_it(
