@@ -6,13 +6,18 @@ UNO_VENV := .venv-uno
 VENDOR := backend/web/static/vendor
 SHARED ?= ../shared
 
-.PHONY: run test setup system-packages messages lint typecheck check-bpmn pytest lock clean-var
+PORT ?= 8000
+# Printed in QR codes and e-mail links; follows the port `make run` serves on.
+run: export QUJAT_SITE_URL ?= http://127.0.0.1:$(PORT)
+
+.PHONY: run test setup system-packages messages translations lint typecheck check-bpmn pytest lock clean-var
 
 run: setup
 	$(PY) manage.py migrate --no-input
+	$(PY) manage.py collectstatic --no-input --verbosity 0
 	$(PY) manage.py seed_demo
 	$(PY) manage.py demo_logins
-	$(VENV)/bin/honcho start -f Procfile
+	$(VENV)/bin/honcho start -f Procfile --port $(PORT)
 
 test: setup lint typecheck pytest
 
@@ -50,6 +55,11 @@ $(VENDOR)/.installed: package.json package-lock.json
 
 messages: $(VENV)/.installed
 	@cd backend && ../$(PY) ../manage.py compilemessages --verbosity 0
+
+# After changing user-visible strings: update the catalogs, then fill in Kazakh and Russian with
+# bin/set-translations FILE.json (tests/config/test_translations.py refuses untranslated or fuzzy entries).
+translations: $(VENV)/.installed
+	cd backend && ../$(PY) ../manage.py makemessages -l kk -l ru -l en --no-location --ignore "node_modules/*" --ignore "static/*"
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

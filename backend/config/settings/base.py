@@ -266,7 +266,9 @@ LOGGING = {
     },
 }
 
-# The embedded default deploys bpmn/*.bpmn on every migrate; production deploys with `deploy_processes`.
-QUJAT_DEPLOY_ON_MIGRATE = env.bool("QUJAT_DEPLOY_ON_MIGRATE", default=DEBUG)
+# Every `migrate` deploys bpmn/*.bpmn (a file whose content is already deployed is skipped; a changed one
+# becomes a new version, running cases keep theirs). The one place that decides it: QUJAT_DEPLOY_ON_MIGRATE=false
+# leaves deployment to `manage.py deploy_processes`.
+QUJAT_DEPLOY_ON_MIGRATE = env.bool("QUJAT_DEPLOY_ON_MIGRATE", default=True)
 # Requests per minute and address to the public verification page.
 QUJAT_VERIFY_RATE_PER_MINUTE = env.int("QUJAT_VERIFY_RATE_PER_MINUTE", default=30)
