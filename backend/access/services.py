@@ -278,14 +278,10 @@ def _offboarding_start(user: User, values: dict[str, Any]) -> StartSpec:
             _("Please correct the marked fields."),
             fields={"account": [_("Choose an active teacher of your department.")]},
         )
-    assignment = (
-        RoleAssignment.objects.select_related("org_unit")
-        .filter(user=account, role=Role.TEACHER, org_unit__in=departments)
-        .order_by("org_unit__code")
-        .first()
-    )
-    department = assignment.org_unit if assignment else None
-    if department is None or not selectors.teachers_of([department]).filter(pk=account.pk).exists():
+    # The department the teacher teaches in now: an ended assignment in another of the head's departments
+    # does not count.
+    department = next((d for d in departments if selectors.teachers_of([d]).filter(pk=account.pk).exists()), None)
+    if department is None:
         raise Forbidden(
             _("You may ask to deactivate only the accounts of your department's teachers."),
             fields={"account": [_("This person is not a teacher of your department.")]},

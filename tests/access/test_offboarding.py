@@ -11,11 +11,12 @@ from django.utils import timezone
 
 from backend.academics.models import Journal
 from backend.access.models import AccessRequest
-from backend.accounts.models import RoleAssignment
+from backend.accounts.models import OrgUnit, RoleAssignment
 from backend.accounts.services import api_token_issue
 from backend.workflow.models import HistoryEvent, HumanTask
 from tests.access.conftest import act, open_specs, start
 from tests.conftest import api_as, user
+from tests.factories import RoleAssignmentFactory
 from tests.reopen.test_procedure import act as reopen_act
 from tests.reopen.test_procedure import start as reopen_start
 
@@ -92,3 +93,15 @@ def test_a_teacher_cannot_ask_to_deactivate_anyone(demo: None) -> None:
     twice = {"kind": "offboarding", "account": "teacher2", "reason": "Переход в другой вуз"}
     start("department_head1", twice)
     assert start("department_head1", twice, status=409)["fields"] == {"account": ["Already being deactivated."]}
+
+
+def test_a_head_of_two_departments_asks_for_the_one_the_teacher_teaches_in_now(demo: None) -> None:
+    """A teacher who once taught in the head's first department and teaches in the second one now."""
+    head, leaving = user("department_head1"), user("teacher4")  # teacher4 teaches internal diseases
+    anatomy, internal = OrgUnit.objects.get(code="dept-anatomy"), OrgUnit.objects.get(code="dept-internal")
+    RoleAssignmentFactory(user=head, role="department_head", org_unit=internal)
+    RoleAssignmentFactory(user=leaving, org_unit=anatomy, valid_to=timezone.localdate() - timedelta(days=30))
+    instance = start(
+        "department_head1", {"kind": "offboarding", "account": "teacher4", "reason": "Переход в другой вуз"}
+    )
+    assert AccessRequest.objects.get(instance_id=instance["id"]).department == internal
