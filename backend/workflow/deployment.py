@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,8 +66,24 @@ def _load_form(diagram: Path, relative: str, *, task: engine.UserTaskInfo) -> tu
     return schema, raw
 
 
+CASE_PREFIX = re.compile(r"^[A-Z]{2,4}$")
+
+
+def case_prefix(process_key: str, properties: dict[str, str]) -> str:
+    """The process's case-number prefix: its `case_prefix` property, else the initials of its key."""
+    return properties.get("case_prefix") or "".join(part[:1] for part in process_key.split("_") if part).upper()[:4]
+
+
 def _check_routing(diagram: Path, process: engine.ParsedProcess) -> None:
     roles = set(Role.values)
+    prefix = process.properties.get("case_prefix")
+    if prefix is not None and not CASE_PREFIX.match(prefix):
+        raise engine.DiagramError(
+            f"case_prefix must be 2-4 capital Latin letters, not {prefix!r}",
+            file=str(diagram),
+            line=process.line,
+            element=process.key,
+        )
     for name, properties in process.lanes.items():
         where: dict[str, Any] = {
             "file": str(diagram),

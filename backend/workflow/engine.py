@@ -171,6 +171,7 @@ class ParsedProcess:
     user_tasks: list[UserTaskInfo]
     has_timers: bool
     spec_bundle: str
+    line: int | None = None
 
 
 def _properties(node: Any) -> dict[str, str]:
@@ -327,6 +328,7 @@ def _describe(process: Any, spec: Any, subprocesses: dict[str, Any], filename: s
                 "subprocess_specs": {name: SERIALIZER.to_dict(sp) for name, sp in subprocesses.items()},
             }
         ),
+        line=process.sourceline,
     )
 
 

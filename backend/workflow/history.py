@@ -11,7 +11,6 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from backend.accounts.models import User
@@ -41,7 +40,11 @@ def event_hash(
 
 
 class HistoryChain:
-    """Appends events to one instance's chain, holding the instance's row lock for its transaction."""
+    """Appends events to one instance's chain, holding the instance's row lock for its transaction.
+
+    The chain's head (event count and last hash) lives on the locked instance row and moves with every
+    append, in the same transaction, so the chain is anchored: a deleted tail no longer looks complete.
+    """
 
     def __init__(self, instance: ProcessInstance, *, locked: bool = False) -> None:
         self.instance = instance
@@ -51,13 +54,15 @@ class HistoryChain:
         """Append one event; call it inside the transaction that makes the change it records."""
         if not transaction.get_connection().in_atomic_block:
             raise RuntimeError("history events are written inside the transaction of the change they record")
+        rows = ProcessInstance.objects.filter(pk=self.instance.pk)
         if not self.locked:
             # Appends to one instance are serialized by its row lock.
-            ProcessInstance.objects.select_for_update().filter(pk=self.instance.pk).values_list("pk").first()
+            rows = rows.select_for_update()
             self.locked = True
-        # The tail is read each time: services called while an engine step runs append to the same chain.
-        last = HistoryEvent.objects.filter(instance=self.instance).order_by("-seq").values("seq", "hash").first()
-        seq, prev = (last["seq"] + 1, last["hash"]) if last else (1, GENESIS)
+        # The head is read from the row each time: services called while an engine step runs append to the
+        # same chain through other objects, and a rolled-back savepoint takes its events and head back together.
+        count, prev = rows.values_list("history_count", "history_head").get()
+        seq = count + 1
         # Payloads go through JSON once so the stored value and the hashed value are the same.
         clean = json.loads(canonical_json(payload or {}))
         at = timezone.now()
@@ -70,9 +75,12 @@ class HistoryChain:
             payload=clean,
             prev_hash=prev,
         )
-        return HistoryEvent.objects.create(
+        event = HistoryEvent.objects.create(
             instance=self.instance, seq=seq, kind=kind, actor=actor, at=at, payload=clean, prev_hash=prev, hash=digest
         )
+        ProcessInstance.objects.filter(pk=self.instance.pk).update(history_count=seq, history_head=digest)
+        self.instance.history_count, self.instance.history_head = seq, digest
+        return event
 
 
 def history_record(
@@ -89,11 +97,17 @@ class BrokenChain:
     reason: str
 
 
-def verify_chain(events: Iterable[HistoryEvent]) -> BrokenChain | None:
-    """The first event whose hash or link does not hold, or None when the chain is intact."""
+def verify_chain(
+    events: Iterable[HistoryEvent], *, anchor: tuple[int, str] | None = None, instance_id: int | None = None
+) -> BrokenChain | None:
+    """The first event whose hash or link does not hold, or None when the chain is intact.
+
+    With the instance's anchor (event count, last hash) a missing tail (or no events at all) is found too.
+    """
     prev = GENESIS
     expected_seq = 1
     for event in events:
+        instance_id = event.instance_id
         if event.seq != expected_seq:
             return BrokenChain(event.instance_id, event.seq, f"event {expected_seq} is missing")
         if event.prev_hash != prev:
@@ -111,17 +125,32 @@ def verify_chain(events: Iterable[HistoryEvent]) -> BrokenChain | None:
             return BrokenChain(event.instance_id, event.seq, "content does not match its hash")
         prev = event.hash
         expected_seq += 1
+    if anchor is not None:
+        count, head = anchor
+        found = expected_seq - 1
+        if found < count:
+            after = count - found - 1
+            reason = "is missing at the end" if not after else f"and the {after} event(s) after it are missing"
+            return BrokenChain(instance_id or 0, found + 1, f"{reason} (the case records {count} events)")
+        if found > count:
+            return BrokenChain(instance_id or 0, count + 1, f"was added after the case's last event (#{count})")
+        if prev != head:
+            return BrokenChain(instance_id or 0, found, "does not match the head the case records")
     return None
 
 
+def instance_broken_chain(instance: ProcessInstance) -> BrokenChain | None:
+    """Check one instance's chain against its anchor."""
+    events = HistoryEvent.objects.filter(instance_id=instance.pk).order_by("seq").iterator()
+    return verify_chain(events, anchor=(instance.history_count, instance.history_head), instance_id=instance.pk)
+
+
 def broken_chains() -> list[BrokenChain]:
-    """Every instance whose history chain is broken."""
+    """Every instance whose history chain is broken, missing events at its end included."""
     broken = []
-    instance_ids = (
-        HistoryEvent.objects.values("instance_id").annotate(last=Max("seq")).values_list("instance_id", flat=True)
-    )
-    for instance_id in instance_ids.order_by("instance_id"):
-        result = verify_chain(HistoryEvent.objects.filter(instance_id=instance_id).order_by("seq").iterator())
+    instances = ProcessInstance.objects.only("pk", "history_count", "history_head").order_by("pk")
+    for instance in instances.iterator():
+        result = instance_broken_chain(instance)
         if result:
             broken.append(result)
     return broken

@@ -55,6 +55,8 @@ class ProcessInstance(models.Model):
     )
     process_key = models.CharField(_("process key"), max_length=100, db_index=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.RUNNING)
+    # «TR-2026-000123»: the process's prefix, the year the case started, the instance id; set when it starts.
+    number = models.CharField(_("case number"), max_length=40, unique=True, null=True, blank=True)
     business_key = models.CharField(_("business key"), max_length=100, blank=True, db_index=True)
     subject = models.JSONField(_("subject"), default=dict, help_text=_("What the case is about, in kk/ru/en."))
     state = models.TextField(_("engine state"), default="{}", help_text=_("JSON; key order matters to the engine."))
@@ -72,6 +74,10 @@ class ProcessInstance(models.Model):
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     version = models.PositiveIntegerField(_("version"), default=0)
     incident = models.TextField(_("incident"), blank=True)
+    # The anchor of the history chain: how many events it holds and the hash of the last one, written in the
+    # transaction that appends an event. Deleting any event, the last included, or all of them is found.
+    history_count = models.PositiveIntegerField(_("history events"), default=0)
+    history_head = models.CharField(_("last history hash"), max_length=64, default="0" * 64)
 
     class Meta:
         verbose_name = _("process instance")
@@ -80,10 +86,15 @@ class ProcessInstance(models.Model):
         indexes = [models.Index(fields=["process_key", "status"])]
 
     def __str__(self) -> str:
-        return f"{self.process_key} #{self.pk}"
+        return self.number or f"{self.process_key} #{self.pk}"
 
     def subject_in(self, language: str | None = None) -> str:
         return pick_language(self.subject, language) or str(self)
+
+
+def case_number(*, prefix: str, year: int, instance_id: int) -> str:
+    """The human-readable number of a case: unique because the instance id is."""
+    return f"{prefix}-{year}-{instance_id:06d}"
 
 
 class HumanTask(models.Model):

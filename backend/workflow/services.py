@@ -27,10 +27,10 @@ from backend.core.exceptions import Conflict, Forbidden, NotFound, ValidationFai
 from backend.core.workdays import add_days
 
 from . import forms, signals
-from .deployment import parse_due
+from .deployment import case_prefix, parse_due
 from .engine import EngineError, RunningProcess, TaskNotReady
 from .history import HistoryChain
-from .models import HumanTask, ProcessDefinition, ProcessInstance, TaskCandidate, Timer
+from .models import HumanTask, ProcessDefinition, ProcessInstance, TaskCandidate, Timer, case_number
 from .registry import StartSpec, hooks_for
 from .routing import route, task_properties
 from .scripting import InstanceContext, Sandbox
@@ -345,6 +345,12 @@ def instance_start(
         subject=start.subject or {"en": definition.title_in("en")},
         started_by=user,
     )
+    instance.number = case_number(
+        prefix=case_prefix(definition.key, definition.routing.get("process", {})),
+        year=timezone.localdate(instance.started_at).year,
+        instance_id=instance.pk,
+    )
+    ProcessInstance.objects.filter(pk=instance.pk).update(number=instance.number)
     process_data = {**_json(start.data), "initiator_id": user.pk, "instance_id": instance.pk}
     operation = _Operation(instance, user, start_data=process_data)
     operation.history("started", {"process": definition.key, "version": definition.version, "data": process_data})

@@ -71,6 +71,12 @@ def test_a_new_version_only_when_the_content_changes_and_running_instances_keep_
             "Lane_registrar_staff: lane 'janitor' is not a role",
         ),
         ("bad_condition.bpmn", 'decision == "approve"', "decision ==", "condition refused by the sandbox"),
+        (
+            "bad_prefix.bpmn",
+            'name="case_prefix" value="ET"',
+            'name="case_prefix" value="e-t"',
+            "qujat_engine_test: case_prefix must be 2-4 capital Latin letters, not 'e-t'",
+        ),
     ],
 )
 def test_bad_files_are_refused_naming_file_line_and_element(

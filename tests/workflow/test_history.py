@@ -54,3 +54,35 @@ def test_each_event_links_to_the_previous_one(engine_test_process: object) -> No
     assert events[0].prev_hash == "0" * 64
     for previous, event in itertools.pairwise(events):
         assert event.prev_hash == previous.hash
+
+
+def test_a_deleted_last_event_is_found(engine_test_process: object, capsys: pytest.CaptureFixture[str]) -> None:
+    instance_id = started()
+    last = HistoryEvent.objects.filter(instance_id=instance_id).order_by("-seq").first()
+    assert last is not None
+    HistoryEvent.objects.filter(pk=last.pk).delete()
+    with pytest.raises(CommandError):
+        call_command("verify_history")
+    assert f"instance {instance_id}: event {last.seq} is missing at the end" in capsys.readouterr().err
+
+
+def test_a_case_whose_every_event_was_deleted_is_found(
+    engine_test_process: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    instance_id = started()
+    count = HistoryEvent.objects.filter(instance_id=instance_id).count()
+    HistoryEvent.objects.filter(instance_id=instance_id).delete()
+    with pytest.raises(CommandError):
+        call_command("verify_history")
+    assert (
+        f"instance {instance_id}: event 1 and the {count - 1} event(s) after it are missing" in capsys.readouterr().err
+    )
+
+
+def test_the_case_carries_its_chains_head(engine_test_process: object) -> None:
+    from backend.workflow.models import ProcessInstance
+
+    instance = ProcessInstance.objects.get(pk=started())
+    last = HistoryEvent.objects.filter(instance=instance).order_by("-seq").first()
+    assert last is not None
+    assert (instance.history_count, instance.history_head) == (last.seq, last.hash)

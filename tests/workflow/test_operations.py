@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from backend.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from backend.workflow import services
@@ -21,6 +22,14 @@ def start() -> ProcessInstance:
 
 def open_task(instance: ProcessInstance) -> HumanTask:
     return HumanTask.objects.get(instance=instance, status=HumanTask.Status.OPEN)
+
+
+def test_every_case_gets_its_own_readable_number(engine_test_process: object) -> None:
+    first, second = start(), start()
+    year = timezone.localdate(first.started_at).year
+    assert first.number == f"ET-{year}-{first.pk:06d}"
+    assert ProcessInstance.objects.get(pk=second.pk).number == f"ET-{year}-{second.pk:06d}"
+    assert str(first) == first.number
 
 
 def test_bad_input_gets_field_messages_and_changes_nothing(engine_test_process: object) -> None:
