@@ -33,7 +33,7 @@ from backend.accounts.roles import Role
 
 from . import curriculum, people
 
-DEMO_PASSWORD = "demo"  # noqa: S105 - the documented demo password, refused outside DEBUG
+DEMO_PASSWORD = "demo"  # noqa: S105 - the documented demo password, refused unless QUJAT_DEMO
 
 
 @dataclass

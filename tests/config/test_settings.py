@@ -9,7 +9,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def settings_value(module: str, expression: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY"}}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "QUJAT_DEMO"}
+    }
     clean.update(
         env, DJANGO_SETTINGS_MODULE=module, QUJAT_VAR_DIR="/tmp/qujat-settings-test", QUJAT_ENV_FILE="/nonexistent"
     )
@@ -81,3 +85,23 @@ def test_the_embedded_sqlite_database_runs_in_wal_mode() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "wal"
+
+
+def test_the_embedded_default_deploys_on_migrate_shows_no_debug_pages_and_allows_demo_data() -> None:
+    result = settings_value(
+        "backend.config.settings.local", "settings.QUJAT_DEPLOY_ON_MIGRATE, settings.DEBUG, settings.QUJAT_DEMO"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "(True, False, True)"
+
+
+def test_production_refuses_demo_logins() -> None:
+    result = settings_value(
+        "backend.config.settings.production",
+        "settings.DEBUG",
+        SECRET_KEY="s" * 60,
+        QUJAT_KEY_ENCRYPTION_KEY="k" * 40,
+        QUJAT_DEMO="true",
+    )
+    assert result.returncode != 0
+    assert "QUJAT_DEMO" in result.stderr

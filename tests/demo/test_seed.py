@@ -32,7 +32,7 @@ def test_every_role_has_a_demo_login(demo: None) -> None:
         assert RoleAssignment.objects.filter(user__username=f"{role}1", role=role).exists(), role
 
 
-@override_settings(DEBUG=False)
-def test_seed_demo_refuses_with_debug_off() -> None:
-    with pytest.raises(CommandError, match="DEBUG"):
+@override_settings(QUJAT_DEMO=False)
+def test_seed_demo_refuses_outside_the_demo() -> None:
+    with pytest.raises(CommandError, match="QUJAT_DEMO"):
         call_command("seed_demo")

@@ -20,6 +20,8 @@ environ.Env.read_env(env.str("QUJAT_ENV_FILE", default=str(BASE_DIR / ".env")), 
 INSECURE_SECRET_KEY = "insecure-local-development-key-never-use-in-production"  # noqa: S105
 SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_SECRET_KEY)
 DEBUG = env.bool("DEBUG", default=False)
+# Demo data (`seed_demo`: logins with the password "demo") is allowed only where this is on.
+QUJAT_DEMO = env.bool("QUJAT_DEMO", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 

@@ -7,3 +7,4 @@ from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = env.bool("DEBUG", default=False)
+QUJAT_DEMO = env.bool("QUJAT_DEMO", default=True)

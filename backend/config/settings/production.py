@@ -8,6 +8,8 @@ from .base import INSECURE_SECRET_KEY, QUJAT_KEY_ENCRYPTION_KEY, SECRET_KEY, env
 DEBUG = env.bool("DEBUG", default=False)
 if DEBUG:
     raise ImproperlyConfigured("DEBUG must be off in production (unset DEBUG or set DEBUG=false).")
+if env.bool("QUJAT_DEMO", default=False):
+    raise ImproperlyConfigured("QUJAT_DEMO (demo logins with a known password) must be off in production.")
 if SECRET_KEY == INSECURE_SECRET_KEY or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("Set SECRET_KEY to a random value of at least 50 characters.")
 if len(QUJAT_KEY_ENCRYPTION_KEY) < 32:

@@ -8,11 +8,14 @@ from backend.demo.seed import seed_demo
 
 
 class Command(BaseCommand):
-    help = "Create the demo university with a login for every role (password: demo). Refuses with DEBUG off."
+    help = "Create the demo university with a login for every role (password: demo). Refuses unless QUJAT_DEMO is on (the embedded default)."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if not settings.DEBUG:
-            raise CommandError("seed_demo creates users with a known password; it runs only with DEBUG on.")
+        if not settings.QUJAT_DEMO:
+            raise CommandError(
+                "seed_demo creates users with a known password; it runs only where QUJAT_DEMO is on "
+                "(the embedded default that `make run` starts), never in production."
+            )
         if OrgUnit.objects.exists():
             self.stdout.write("The demo university is already there; nothing to do.")
             return
