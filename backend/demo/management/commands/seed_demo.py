@@ -8,7 +8,7 @@ from backend.demo.seed import seed_demo
 
 
 class Command(BaseCommand):
-    help = "Create the demo university with a login for every role (password: demo). Refuses unless QUJAT_DEMO is on (the embedded default)."
+    help = "Create the demo university with a login for every role (password: demo); only where QUJAT_DEMO is on."
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.QUJAT_DEMO:
