@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from backend.workflow.deployment import default_diagrams, deploy_file
+from backend.workflow.deployment import default_diagrams, deploy_file, prepare
 from backend.workflow.engine import DiagramError
 
 
@@ -12,8 +12,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("files", nargs="*", type=Path)
+        parser.add_argument("--check", action="store_true", help="Check the files as deployment would; store nothing.")
 
-    def handle(self, *args: Any, files: list[Path], **options: Any) -> None:
+    def handle(self, *args: Any, files: list[Path], check: bool = False, **options: Any) -> None:
         failed = 0
         for path in files or default_diagrams():
             if not path.is_file():
@@ -21,6 +22,10 @@ class Command(BaseCommand):
                 failed += 1
                 continue
             try:
+                if check:
+                    keys = [item["key"] for item in prepare(path)]
+                    self.stdout.write(f"{path}: {', '.join(keys)} would deploy")
+                    continue
                 results = deploy_file(path)
             except DiagramError as exc:
                 self.stderr.write(f"refused {exc}")
