@@ -12,12 +12,14 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from lxml import etree
 
 from backend.accounts.roles import Role
 
 from . import engine, forms
 from .models import ProcessDefinition
-from .scripting import check_source
+from .scripting import check_source, helper_names
+from .variables import NS, check_process
 
 TITLE_LANGUAGES = ("kk", "ru", "en")
 # Lane and task properties the engine understands; anything else in a diagram is a typo.
@@ -122,10 +124,32 @@ def parse_due(value: str) -> tuple[int, int]:
     raise ValueError(f"due must be like P2D or PT4H, not {value!r}")
 
 
+def _form_fields(diagram: Path, relative: str) -> set[str]:
+    path = (diagram.parent / relative).resolve()
+    try:
+        schema = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return set()  # a missing or broken form is refused by its own check, with its own message
+    return set(schema.get("properties", {})) if isinstance(schema, dict) else set()
+
+
+def _check_names(diagram: Path, xml: bytes) -> None:
+    """Refuse scripts, conditions, timers and routing that read what nothing provides (see variables.py)."""
+    tree = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    helpers = helper_names()
+    for process in tree.iterfind("bpmn:process", NS):
+        problems = check_process(process, form_fields=lambda relative: _form_fields(diagram, relative), helpers=helpers)
+        if problems:
+            first = problems[0]
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise engine.DiagramError(first.message + more, file=str(diagram), line=first.line, element=first.element)
+
+
 def prepare(path: Path) -> list[dict[str, Any]]:
     """Parse and check a diagram and its forms; nothing is stored."""
     xml = path.read_bytes()
     processes = engine.parse_diagram(xml, filename=str(path), check_script=lambda s, m: check_source(s, mode=m))
+    _check_names(path, xml)
     prepared = []
     for process in processes:
         _check_routing(path, process)
