@@ -27,6 +27,7 @@ from backend.core.http import authenticated_user
 from backend.documents.models import GeneratedDocument
 from backend.reopen import selectors, services
 from backend.reopen.models import ReopenRequest
+from backend.workflow.models import ProcessInstance
 
 from .workflow import Pagination
 
@@ -50,7 +51,7 @@ class JournalSerializer(serializers.Serializer):
 class RequestSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     instance = serializers.IntegerField(source="instance_id")
-    stage = serializers.CharField()
+    stage = serializers.ChoiceField(choices=ProcessInstance.Stage.choices, source="instance.stage")
     stage_display = serializers.CharField(source="get_stage_display")
     teacher = serializers.CharField(source="teacher.full_name")
     department = serializers.CharField(source="department.name")

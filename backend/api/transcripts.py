@@ -26,6 +26,7 @@ from backend.core.exports import table_download
 from backend.core.http import authenticated_user, private_file
 from backend.transcripts import selectors, services
 from backend.transcripts.models import Batch, Notice, TranscriptKind, TranscriptRequest
+from backend.workflow.models import ProcessInstance
 from backend.workflow.selectors import history_of
 
 from .workflow import Pagination
@@ -57,8 +58,8 @@ class RequestSerializer(serializers.Serializer):
     paper_copies = serializers.IntegerField()
     requested_at = serializers.DateTimeField()
     issue_due = serializers.DateTimeField()
-    stage = serializers.SerializerMethodField()
-    stage_display = serializers.SerializerMethodField()
+    stage = serializers.ChoiceField(choices=ProcessInstance.Stage.choices, source="instance.stage")
+    stage_display = serializers.CharField(source="instance.get_stage_display")
     number = serializers.CharField()
     issued_at = serializers.DateTimeField(allow_null=True)
     verification_id = serializers.SerializerMethodField()
@@ -68,12 +69,6 @@ class RequestSerializer(serializers.Serializer):
 
     def get_periods(self, request: TranscriptRequest) -> list[str]:
         return [p.title(get_language()) for p in request.periods.all()]
-
-    def get_stage(self, request: TranscriptRequest) -> str:
-        return selectors.stage_of(request)
-
-    def get_stage_display(self, request: TranscriptRequest) -> str:
-        return str(TranscriptRequest.Stage(selectors.stage_of(request)).label)
 
     def get_verification_id(self, request: TranscriptRequest) -> str | None:
         publication = getattr(request.document, "publication", None) if request.document else None

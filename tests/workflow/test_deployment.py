@@ -103,6 +103,28 @@ def test_a_new_version_only_when_the_content_changes_and_running_instances_keep_
             "count: reads rounds, which the process never declares or sets before this step",
         ),
         ("undeclared_in_timer.bpmn", '"PT1H"', "deadline", "registrar_late: reads deadline, which the process"),
+        # Purposes and stages come from a small vocabulary.
+        (
+            "unknown_stage.bpmn",
+            '<spiffworkflow:property name="form" value="forms/review.json" />',
+            '<spiffworkflow:property name="form" value="forms/review.json" />'
+            '<spiffworkflow:property name="stage" value="approved" />',
+            "review: stage 'approved' refused: a waiting step's stage is one of",
+        ),
+        (
+            "end_stage_on_a_task.bpmn",
+            '<spiffworkflow:property name="form" value="forms/review.json" />',
+            '<spiffworkflow:property name="form" value="forms/review.json" />'
+            '<spiffworkflow:property name="stage" value="refused" />',
+            "review: stage 'refused' refused: a waiting step's stage is one of",
+        ),
+        (
+            "unknown_purpose.bpmn",
+            '<spiffworkflow:property name="form" value="forms/review.json" />',
+            '<spiffworkflow:property name="form" value="forms/review.json" />'
+            '<spiffworkflow:property name="purpose" value="approval" />',
+            "review: purpose 'approval' is not one of review, answer, signature, hand_over, existing_accounts",
+        ),
         (
             "undeclared_in_routing.bpmn",
             'name="scope" value="department"',

@@ -62,7 +62,7 @@ def cabinet(request: HttpRequest) -> HttpResponse:
         request,
         "transcripts/cabinet.html",
         {
-            "rows": [(r, TranscriptRequest.Stage(selectors.stage_of(r)).label) for r in requests],
+            "rows": [(r, r.instance.get_stage_display()) for r in requests],
             "notices": notices,
             "student": student,
             "is_staff": selectors.is_staff(user),
@@ -117,7 +117,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         except ApplicationError as error:
             messages.error(request, error.message)
         return redirect("web:transcript-detail", pk=pk)
-    stage = selectors.stage_of(transcript_request)
+    stage = transcript_request.instance.stage
     publication = getattr(transcript_request.document, "publication", None) if transcript_request.document else None
     return render(
         request,
@@ -125,7 +125,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "r": transcript_request,
             "stage": stage,
-            "stage_display": TranscriptRequest.Stage(stage).label,
+            "stage_display": transcript_request.instance.get_stage_display(),
             "history": [e for e in history_of(transcript_request.instance) if e.kind not in ("task_created",)],
             "preview": preview(transcript_request),
             "publication": publication,

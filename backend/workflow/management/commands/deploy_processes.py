@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from backend.workflow.deployment import default_diagrams, deploy_file, prepare
 from backend.workflow.engine import DiagramError
+from backend.workflow.services import instances_restage
 
 
 class Command(BaseCommand):
@@ -34,5 +35,7 @@ class Command(BaseCommand):
             for result in results:
                 state = "deployed" if result.created else "unchanged"
                 self.stdout.write(f"{path}: {result.key} v{result.version} {state}")
+        if not check:
+            instances_restage()
         if failed:
             raise CommandError(f"{failed} file(s) refused; nothing from them was deployed")
