@@ -100,7 +100,7 @@ def _row_json(row: selectors.InboxRow) -> dict[str, Any]:
 
 
 INBOX_PARAMETERS = [
-    OpenApiParameter("scope", str, enum=[value for value, _label in selectors.Scope.choices]),
+    OpenApiParameter("scope", str, enum=list(selectors.Scope.values)),
     OpenApiParameter("process", str),
     OpenApiParameter("overdue", bool),
     OpenApiParameter("due_week", bool, description="Due before the end of this week (and not overdue)."),

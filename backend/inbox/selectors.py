@@ -41,23 +41,15 @@ class Scope:
     AVAILABLE = "available"  # offered to my role and not yet claimed
     COLLEAGUES = "colleagues"  # offered to my role, claimed by a colleague: read-only
 
-    choices = (
-        (ALL, _("All my tasks and my group's")),
-        (MINE, _("Assigned to me")),
-        (AVAILABLE, _("Not yet claimed")),
-        (COLLEAGUES, _("Claimed by colleagues")),
-    )
+    values = (ALL, MINE, AVAILABLE, COLLEAGUES)
 
 
 SORTS = {
-    "due": (_("Due date, soonest first"), (F("due_at").asc(nulls_last=True), F("created_at").asc(), F("pk").asc())),
-    "-due": (_("Due date, latest first"), (F("due_at").desc(nulls_last=True), F("created_at").desc(), F("pk").desc())),
-    "-created": (_("Newest first"), (F("created_at").desc(), F("pk").desc())),
-    "created": (_("Oldest first"), (F("created_at").asc(), F("pk").asc())),
-    "-priority": (
-        _("Priority, highest first"),
-        (F("priority").desc(), F("due_at").asc(nulls_last=True), F("pk").asc()),
-    ),
+    "due": (F("due_at").asc(nulls_last=True), F("created_at").asc(), F("pk").asc()),
+    "-due": (F("due_at").desc(nulls_last=True), F("created_at").desc(), F("pk").desc()),
+    "-created": (F("created_at").desc(), F("pk").desc()),
+    "created": (F("created_at").asc(), F("pk").asc()),
+    "-priority": (F("priority").desc(), F("due_at").asc(nulls_last=True), F("pk").asc()),
 }
 SORT_ALIASES = {"priority": "-priority"}
 NUMBER = re.compile(r"^#?(\d{1,12})$")
@@ -93,7 +85,7 @@ class InboxFilters:
         except (TypeError, ValueError):
             page_size = DEFAULT_PAGE_SIZE
         return cls(
-            scope=scope if scope in dict(Scope.choices) else Scope.ALL,
+            scope=scope if scope in Scope.values else Scope.ALL,
             process=str(params.get("process") or "")[:100],
             overdue=_flag(params.get("overdue")),
             due_week=_flag(params.get("due_week")),
@@ -264,7 +256,7 @@ def inbox_page(*, user: User, filters: InboxFilters, now: datetime | None = None
     # The page's ids first: sorting and skipping touch only the task rows, and the joins and per-row lookups
     # below are done for the page alone, not for every task of the inbox.
     page_ids = list(
-        tasks.order_by(*SORTS[filters.sort][1]).values_list("pk", flat=True)[offset : offset + filters.page_size]
+        tasks.order_by(*SORTS[filters.sort]).values_list("pk", flat=True)[offset : offset + filters.page_size]
     )
     mine = TaskCandidate.objects.filter(task=OuterRef("pk"), user_id=user.pk)
     rows_qs = (

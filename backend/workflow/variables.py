@@ -179,15 +179,8 @@ def check_process(
             scripts = [((condition.text or ""), "eval", condition.sourceline)] if condition is not None else []
             steps[element] = _Step(element, node.sourceline, set(), scripts, [])
             continue
-        if (
-            node.find("bpmn:incoming", NS) is None
-            and node.find("bpmn:outgoing", NS) is None
-            and kind
-            not in (
-                "startEvent",
-                "boundaryEvent",
-            )
-        ):
+        connected = node.find("bpmn:incoming", NS) is not None or node.find("bpmn:outgoing", NS) is not None
+        if not connected and kind not in ("startEvent", "boundaryEvent"):
             continue  # not a flow node (lanes, definitions, …)
         properties = _properties(node)
         step = _Step(element, node.sourceline, set(), [], [])
@@ -219,8 +212,8 @@ def check_process(
         steps[element] = step
 
     for step in steps.values():
-        for source, _mode, _line in step.scripts:
-            if _mode == "exec":
+        for source, mode, _line in step.scripts:
+            if mode == "exec":
                 step.sets |= script_names(source, mode="exec")[1]
 
     predecessors: dict[str, set[str]] = defaultdict(set)
@@ -247,9 +240,11 @@ def check_process(
             reads, sets = script_names(source, mode=mode)
             for read in reads:
                 line = (first_line or 0) + read.line - 1 if first_line else None
-                if read.call and read.name not in available and read.name not in helper_set:
+                if read.name in available or read.name in helper_set:
+                    continue
+                if read.call:
                     problems.append(Problem(f"calls {read.name}(), which no process app registers", line, step.element))
-                elif not read.call and read.name not in available and read.name not in helper_set:
+                else:
                     problems.append(
                         Problem(
                             f"reads {read.name}, which the process never declares or sets before this step",

@@ -29,7 +29,7 @@ from backend.workflow import services as workflow
 from backend.workflow.models import HumanTask, ProcessInstance
 from backend.workflow.selectors import visible_task
 
-from .inbox_list import PageView
+from .inbox_list import SCOPES, SORTS, PageView
 
 View = Callable[..., HttpResponseBase]
 
@@ -68,8 +68,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
         return HttpResponse(render_to_string("inbox/_list.html", context))
     context.update(
         processes=selectors.process_choices(),
-        scopes=selectors.Scope.choices,
-        sorts=[(key, label) for key, (label, _order) in selectors.SORTS.items()],
+        scopes=SCOPES,
+        sorts=SORTS,
         page_sizes=selectors.PAGE_SIZES,
         saved_filters=list(selectors.saved_filters(user)),
         current_query=page.filters.query_string(with_paging=False),

@@ -12,9 +12,24 @@ from functools import cached_property
 from typing import Any
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from backend.inbox import wording
-from backend.inbox.selectors import InboxPage, InboxRow
+from backend.inbox.selectors import InboxPage, InboxRow, Scope
+
+SCOPES = [
+    (Scope.ALL, _("All my tasks and my group's")),
+    (Scope.MINE, _("Assigned to me")),
+    (Scope.AVAILABLE, _("Not yet claimed")),
+    (Scope.COLLEAGUES, _("Claimed by colleagues")),
+]
+SORTS = [
+    ("due", _("Due date, soonest first")),
+    ("-due", _("Due date, latest first")),
+    ("-created", _("Newest first")),
+    ("created", _("Oldest first")),
+    ("-priority", _("Priority, highest first")),
+]
 
 
 @dataclass(frozen=True)
