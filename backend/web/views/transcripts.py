@@ -20,6 +20,7 @@ from backend.core.http import authenticated_user, private_file
 from backend.transcripts import selectors, services
 from backend.transcripts.models import Batch, Notice, TranscriptKind, TranscriptRequest
 from backend.workflow import services as workflow
+from backend.workflow.models import ProcessInstance
 from backend.workflow.selectors import history_of
 
 
@@ -129,7 +130,8 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "history": [e for e in history_of(transcript_request.instance) if e.kind not in ("task_created",)],
             "preview": preview(transcript_request),
             "publication": publication,
-            "can_cancel": transcript_request.student.user_id == user.pk and stage in ("review", "question"),
+            "can_cancel": transcript_request.student.user_id == user.pk
+            and stage in (ProcessInstance.Stage.REVIEW, ProcessInstance.Stage.QUESTION),
             "can_download": selectors.signed_pdf_for(transcript_request, user) is not None,
         },
     )
