@@ -225,8 +225,16 @@ QUJAT_ATTACHMENT_MAX_BYTES = env.int("QUJAT_ATTACHMENT_MAX_BYTES", default=10 * 
 # --- LibreOffice converter ------------------------------------------------------------------------
 QUJAT_CONVERTER_HOST = env.str("QUJAT_CONVERTER_HOST", default="127.0.0.1")
 QUJAT_CONVERTER_PORT = env.int("QUJAT_CONVERTER_PORT", default=2003)
-QUJAT_CONVERTER_UNO_PORT = env.int("QUJAT_CONVERTER_UNO_PORT", default=2002)
+# Seconds one conversion may take before its LibreOffice is replaced.
 QUJAT_CONVERTER_TIMEOUT = env.int("QUJAT_CONVERTER_TIMEOUT", default=60)
+# Warm LibreOffices in `run_converter`; each converts one document at a time.
+QUJAT_CONVERTER_WORKERS = env.int("QUJAT_CONVERTER_WORKERS", default=2)
+# Back-pressure: at most this many conversions wait at once, none longer than QUEUE_WAIT seconds; more are
+# refused at once with "busy" (ConverterBusy), which background jobs retry later.
+QUJAT_CONVERTER_QUEUE = env.int("QUJAT_CONVERTER_QUEUE", default=64)
+QUJAT_CONVERTER_QUEUE_WAIT = env.int("QUJAT_CONVERTER_QUEUE_WAIT", default=60)
+# How long a client waits for a converter that refuses connections (starting or restarting).
+QUJAT_CONVERTER_CONNECT_WAIT = env.int("QUJAT_CONVERTER_CONNECT_WAIT", default=30)
 QUJAT_CONVERTER_PYTHON = env.str("QUJAT_CONVERTER_PYTHON", default=str(BASE_DIR / ".venv-uno" / "bin" / "python"))
 
 # --- REST API -------------------------------------------------------------------------------------
