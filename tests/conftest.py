@@ -15,6 +15,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from backend.accounts.models import OrgUnit, User
+from backend.documents.pool import die_with_parent
 from backend.workflow.models import ProcessDefinition
 
 REQUIRE_SERVICES = os.environ.get("QUJAT_REQUIRE_SERVICES") == "1"
@@ -43,6 +44,8 @@ def converter_start(*, port: int, log: Path, extra: tuple[str, ...] = ()) -> sub
             env={**os.environ, "DJANGO_SETTINGS_MODULE": "backend.config.settings.test"},
             stdout=output,
             stderr=subprocess.STDOUT,
+            # Ends with the test run even when the run itself is killed (no fixture teardown then).
+            preexec_fn=die_with_parent,
         )
 
 

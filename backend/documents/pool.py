@@ -79,7 +79,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In the child before exec: SIGTERM when the converter process dies, however it dies."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -261,7 +261,7 @@ class ConverterPool:
         ]
         # A process group of its own, so the whole tree (unoserver, oosplash, soffice.bin) goes at once.
         process = subprocess.Popen(  # noqa: S603
-            command, stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent
+            command, stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent
         )
         logger.info("converter worker %s started (pid %s, port %s)", slot, process.pid, port)
         return Worker(slot=slot, port=port, uno_port=uno_port, process=process)

@@ -194,6 +194,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "backend.web.errors.locked_out"
 AXES_SENSITIVE_PARAMETERS = ["password"]
+CSRF_FAILURE_VIEW = "backend.web.errors.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 12
 
@@ -220,6 +221,9 @@ DOCUMENT_TEMPLATES_DIR = BASE_DIR / "document_templates"
 BPMN_DIR = BASE_DIR / "bpmn"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# An API body: at most this many bytes and this many levels of nesting.
+QUJAT_API_MAX_BODY_BYTES = env.int("QUJAT_API_MAX_BODY_BYTES", default=1024 * 1024)
+QUJAT_API_MAX_DEPTH = env.int("QUJAT_API_MAX_DEPTH", default=20)
 QUJAT_ATTACHMENT_MAX_BYTES = env.int("QUJAT_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 
 # --- LibreOffice converter ------------------------------------------------------------------------
@@ -247,6 +251,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "backend.core.exceptions.api_exception_handler",
+    # Bodies are JSON objects (endpoints that take files name their multipart parser themselves).
+    "DEFAULT_PARSER_CLASSES": ["backend.api.parsing.ObjectJSONParser"],
+    # JSON only, errors included: no browsable HTML pages.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_THROTTLE_RATES": {"verification": "30/min", "login": "10/min"},

@@ -24,17 +24,20 @@ from backend.workflow.selectors import history_of
 
 
 class RequestForm(forms.Form):
+    """Turns the page's fields into the start form's values; the rules are those of
+    bpmn/forms/transcript_issuance/start.json and backend/transcripts/services.py."""
+
     kind = forms.ChoiceField(label=_("Kind"))
     whole = forms.BooleanField(label=_("The whole study"), required=False, initial=True)
     periods = forms.MultipleChoiceField(
         label=_("Or only these periods"), required=False, widget=forms.CheckboxSelectMultiple
     )
-    reason = forms.CharField(label=_("Reason"), max_length=500, help_text=_("Where you will present the transcript."))
+    reason = forms.CharField(label=_("Reason"), required=False, help_text=_("Where you will present the transcript."))
     language = forms.ChoiceField(label=_("Language"), choices=[("kk", "Қазақша"), ("ru", "Русский"), ("en", "English")])
     electronic = forms.BooleanField(
         label=_("Electronic copy (PDF signed with a QR code)"), required=False, initial=True
     )
-    paper_copies = forms.IntegerField(label=_("Paper copies"), min_value=0, max_value=10, initial=0)
+    paper_copies = forms.IntegerField(label=_("Paper copies"), required=False, initial=0)
 
     def __init__(self, *args: Any, student: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
