@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import BaseParser
 
 from backend.core.text import text_problem
@@ -70,3 +71,12 @@ class ObjectJSONParser(BaseParser):
 
             raise ValidationFailed(_("Please correct the marked fields."), fields=fields)
         return data
+
+
+class JsonAlways(DefaultContentNegotiation):
+    """The API answers JSON whatever the client's Accept header asks for (a browser asks for HTML)."""
+
+    def select_renderer(self, request: Any, renderers: list[Any], format_suffix: str | None = None) -> tuple[Any, str]:
+        if format_suffix or request.query_params.get(self.settings.URL_FORMAT_OVERRIDE):
+            return super().select_renderer(request, renderers, format_suffix)  # ?format=json on /api/schema/
+        return renderers[0], renderers[0].media_type

@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "backend.web.refusals.RefusalPages",
 ]
 
 ROOT_URLCONF = "backend.config.urls"
@@ -173,6 +174,11 @@ else:
     EMAIL_FILE_PATH = VAR_DIR / "mail"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Qujat <noreply@qujat.local>")
 
+# How many reverse proxies in front of the web servers append to X-Forwarded-For. The client's address (for
+# throttles, lockouts and the public pages' limits) is taken from that header only behind this many; 0 (the
+# default, nothing in front) means the connection's own address, whatever the header says.
+QUJAT_TRUSTED_PROXIES = env.int("QUJAT_TRUSTED_PROXIES", default=0)
+
 # --- auth -----------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -194,6 +200,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "backend.web.errors.locked_out"
 AXES_SENSITIVE_PARAMETERS = ["password"]
+AXES_CLIENT_IP_CALLABLE = "backend.core.ratelimit.client_address"
 CSRF_FAILURE_VIEW = "backend.web.errors.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 12
@@ -255,10 +262,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["backend.api.parsing.ObjectJSONParser"],
     # JSON only, errors included: no browsable HTML pages.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "backend.api.parsing.JsonAlways",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_THROTTLE_RATES": {"verification": "30/min", "login": "10/min"},
+    # Throttles identify clients by backend.core.ratelimit.client_address; this keeps DRF's own view the same.
+    "NUM_PROXIES": QUJAT_TRUSTED_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Qujat API",

@@ -17,6 +17,7 @@ from backend.academics.models import AcademicPeriod, Journal, JournalMark, Lesso
 from backend.api.reopen import report_allowed, report_file
 from backend.core.exceptions import ApplicationError
 from backend.core.http import authenticated_user
+from backend.core.params import query_int, query_text
 from backend.documents.models import GeneratedDocument
 from backend.reopen import selectors, services
 from backend.reopen.models import ReasonCategory, ReopenRequest
@@ -65,7 +66,7 @@ class NewRequestForm(forms.Form):
 def request_list(request: HttpRequest) -> HttpResponse:
     user = authenticated_user(request)
     requests = selectors.requests_for(user).order_by("-submitted_at")
-    year = request.GET.get("academic_year", "")
+    year = query_text(request.GET, "academic_year", max_length=20)
     if year:
         requests = requests.filter(academic_year=year)
     return render(
@@ -193,7 +194,7 @@ def report(request: HttpRequest) -> HttpResponse:
         return render(request, "403.html", {"message": error.message}, status=403)
     periods = AcademicPeriod.objects.order_by("-starts_on")
     chosen = (
-        periods.filter(pk=request.GET.get("period") or 0).first()
+        periods.filter(pk=query_int(request.GET, "period") or 0).first()
         or periods.filter(reopenrequest__isnull=False).first()
         or periods.first()
     )

@@ -17,8 +17,10 @@ from backend.academics.models import StudyGroup
 from backend.api.transcripts import preview, registry_file
 from backend.core.exceptions import ApplicationError
 from backend.core.http import authenticated_user, private_file
+from backend.core.params import query_choice, query_int
 from backend.transcripts import selectors, services
 from backend.transcripts.models import Batch, Notice, TranscriptKind, TranscriptRequest
+from backend.transcripts.selectors import REGISTRY_YEARS
 from backend.workflow import services as workflow
 from backend.workflow.selectors import history_of
 
@@ -157,11 +159,12 @@ def registry(request: HttpRequest) -> HttpResponse:
     user = authenticated_user(request)
     if not selectors.is_staff(user):
         return render(request, "403.html", status=403)
-    year = request.GET.get("year", "")
-    entries = selectors.registry(year=int(year) if year.isdigit() else None)
-    if request.GET.get("export") in ("csv", "xlsx"):
-        return registry_file(entries, request.GET["export"])
-    return render(request, "transcripts/registry.html", {"entries": entries[:500], "year": year})
+    year = query_int(request.GET, "year", minimum=REGISTRY_YEARS[0], maximum=REGISTRY_YEARS[1])
+    export = query_choice(request.GET, "export", ("", "csv", "xlsx"), "")
+    entries = selectors.registry(year=year)
+    if export:
+        return registry_file(entries, export)
+    return render(request, "transcripts/registry.html", {"entries": entries[:500], "year": year or ""})
 
 
 class BatchForm(forms.Form):
