@@ -76,7 +76,8 @@ class ObjectJSONParser(BaseParser):
 class JsonAlways(DefaultContentNegotiation):
     """The API answers JSON whatever the client's Accept header asks for (a browser asks for HTML)."""
 
-    def select_renderer(self, request: Any, renderers: list[Any], format_suffix: str | None = None) -> tuple[Any, str]:
+    def select_renderer(self, request: Any, renderers: Any, format_suffix: str | None = None) -> tuple[Any, str]:
         if format_suffix or request.query_params.get(self.settings.URL_FORMAT_OVERRIDE):
             return super().select_renderer(request, renderers, format_suffix)  # ?format=json on /api/schema/
-        return renderers[0], renderers[0].media_type
+        first = next(iter(renderers))
+        return first, first.media_type

@@ -393,9 +393,11 @@ def activate_page(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _private(response: HttpResponse) -> HttpResponse:
-    # The link is a credential: never cached, never sent on as a referrer.
+    # The link is a credential: never cached, never sent to another site as a referrer. "same-origin" rather
+    # than "no-referrer": with no referrer at all browsers post the form with `Origin: null`, which Django's
+    # CSRF check rightly refuses.
     response["Cache-Control"] = "private, no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
