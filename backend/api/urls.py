@@ -40,4 +40,5 @@ urlpatterns += [
     path("", include("backend.api.reopen")),
     path("", include("backend.api.transcripts")),
     path("", include("backend.api.access")),
+    path("", include("backend.api.jobs")),
 ]

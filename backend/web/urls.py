@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("backend.web.views.reopen")),
     path("", include("backend.web.views.transcripts")),
     path("", include("backend.web.views.access")),
+    path("", include("backend.web.views.jobs")),
 ]

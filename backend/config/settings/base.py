@@ -154,6 +154,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "backend.workflow.tasks.fire_due_timers",
         "schedule": timedelta(seconds=QUJAT_TIMER_INTERVAL_SECONDS),
     },
+    "sweep-jobs": {"task": "backend.core.tasks.sweep_jobs", "schedule": timedelta(minutes=1)},
     "send-due-soon-notices": {
         "task": "backend.inbox.tasks.send_due_soon_notices",
         "schedule": timedelta(hours=1),
@@ -163,6 +164,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=0),  # 07:00 in Almaty
     },
 }
+# A background job that shows no sign of life for this long is enqueued again (every item beats).
+QUJAT_JOB_STALL_SECONDS = env.int("QUJAT_JOB_STALL_SECONDS", default=300)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- e-mail ---------------------------------------------------------------------------------------
