@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from backend.core.exceptions import ValidationFailed
-from backend.documents import converter
 from backend.documents.exceptions import ConverterUnavailable, TemplateRefused
 from backend.documents.models import GeneratedDocument
 from backend.documents.services import document_generate, document_generate_now, document_request
