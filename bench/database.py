@@ -54,3 +54,29 @@ def setup_django() -> None:
     from backend.demo.seed import seed_demo
 
     seed_demo()
+
+
+@contextmanager
+def converter_running() -> Iterator[bool]:
+    """The configured converter; started as a child (`manage.py run_converter`) for the benchmark if none
+    answers, and stopped afterwards. Yields whether it was started here."""
+    import signal
+    import subprocess
+    import time
+
+    from backend.documents.converter import converter_ready
+
+    if converter_ready():
+        yield False
+        return
+    process = subprocess.Popen([sys.executable, "manage.py", "run_converter"], cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 120
+        while not converter_ready():
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("the converter did not start")
+            time.sleep(0.5)
+        yield True
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(60)

@@ -7,7 +7,8 @@ sandboxed docxtpl step and produce PDF/A-2b; each timed run covers render + conv
 (a) cold: a new `soffice --headless --convert-to pdf` process per document, each in a fresh temporary
 directory; its LibreOffice profile is created once before timing (pass --fresh-profile to also pay for a
 new profile per document, as a worker without a persistent HOME would).
-(b) warm: the supervised unoserver the product uses (started first if needed; start-up not timed).
+(b) warm: the converter the product uses, `manage.py run_converter` (started first if none answers; start-up
+not timed). (c) the same converter given --concurrent documents at once (its queue in front of its workers).
 Target: (b) median ≤ 1.0 s and at least 3× faster than (a).
 """
 
@@ -33,14 +34,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.config.settings.local")
 
 import django  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+
 django.setup()
 
-from backend.documents.converter import (  # noqa: E402
-    convert_docx_to_pdf,
-    converter_ensure_running,
-    converter_ready,
-    converter_stop,
-)
+from database import converter_running  # noqa: E402
+
+from backend.documents.converter import convert_docx_to_pdf  # noqa: E402
 from backend.documents.rendering import example_context, render_docx, template_path  # noqa: E402
 
 PDFA_2B = 'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"2"}}'
@@ -81,6 +81,21 @@ def warm_convert() -> bytes:
     return convert_docx_to_pdf(render())
 
 
+def concurrent_convert(count: int) -> tuple[float, float]:
+    """(seconds until all are done, the slowest single request) for `count` documents sent at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(_index: int) -> float:
+        began = time.perf_counter()
+        warm_convert()
+        return time.perf_counter() - began
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        slowest = max(pool.map(one, range(count)))
+    return time.perf_counter() - began, slowest
+
+
 def timed(runs: int, convert: Callable[[], bytes]) -> list[float]:
     seconds = []
     for _ in range(runs):
@@ -108,6 +123,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--warm-runs", type=int, default=10)
     parser.add_argument("--cold-runs", type=int, default=5)
+    parser.add_argument("--concurrent", type=int, default=20, help="documents sent at once for (c)")
     parser.add_argument("--fresh-profile", action="store_true", help="a new LibreOffice profile per cold run")
     args = parser.parse_args()
 
@@ -125,10 +141,8 @@ def main() -> int:
     print("document     transcript.ru, 60 disciplines over 4 periods, 2 pages, PDF/A-2b")
     print()
 
-    started_here = not converter_ready()
-    try:
-        began = time.perf_counter()
-        converter_ensure_running()
+    began = time.perf_counter()
+    with converter_running() as started_here:
         if started_here:
             print(f"warm converter started for the benchmark in {time.perf_counter() - began:.1f} s (not timed)")
         warm_convert()  # the first conversion loads Writer's filters; not a steady-state number
@@ -139,13 +153,15 @@ def main() -> int:
                 cold_convert(profile)  # create the profile once, outside the timing
             cold = timed(args.cold_runs, lambda: cold_convert(profile))
         warm = timed(args.warm_runs, warm_convert)
-    finally:
-        if started_here:
-            converter_stop()
+        concurrent = concurrent_convert(args.concurrent)
 
     cold_label = "(a) soffice per document" + (" (fresh profile)" if args.fresh_profile else "")
     print(describe(cold_label, cold))
     print(describe("(b) warm converter (unoserver)", warm))
+    print(
+        f"{'(c) ' + str(args.concurrent) + ' at once through the queue':<42} all done in {concurrent[0]:6.3f} s   "
+        f"slowest wait+convert {concurrent[1]:6.3f} s   {args.concurrent / concurrent[0]:5.2f} docs/s"
+    )
     ratio = statistics.median(cold) / statistics.median(warm)
     print(f"ratio        (a) median / (b) median = {ratio:.1f}×")
     print()

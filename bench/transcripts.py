@@ -15,7 +15,7 @@ import statistics
 import time
 from decimal import Decimal
 
-from database import bench_database, setup_django
+from database import bench_database, converter_running, setup_django
 
 
 def student_with_60_disciplines() -> int:
@@ -72,47 +72,50 @@ def main() -> None:
     args = parser.parse_args()
     with bench_database("transcripts") as database:
         setup_django()
-        from backend.academics.models import Student
-        from backend.documents.converter import converter_ensure_running
-        from backend.transcripts.models import Batch, RegistryEntry, TranscriptKind
-        from backend.transcripts.services import batch_run
+        with converter_running():
+            run(args, database)
 
-        converter_ensure_running()
-        student_with_60_disciplines()
-        print(
-            f"Qujat transcript benchmark — {platform.machine()}, {os.cpu_count()} CPUs, "
-            f"Python {platform.python_version()}, database: {database}"
-        )
-        approve_one("student2")  # warm the converter, fonts and caches
-        times = [approve_one("student2") for _ in range(args.runs)]
-        ordered = sorted(times)
-        print(f"one transcript, 60 disciplines, approval → numbered, generated, signed PDF ({args.runs} runs):")
-        print(
-            f"    median {statistics.median(times):.3f} s, p95 {ordered[max(0, int(len(ordered) * 0.95) - 1)]:.3f} s, "
-            f"min {ordered[0]:.3f} s, max {ordered[-1]:.3f} s"
-        )
 
-        graduates = Student.objects.filter(status="graduated").select_related("group").first()
-        assert graduates is not None
-        from backend.accounts.models import User
+def run(args: argparse.Namespace, database: str) -> None:
+    from backend.academics.models import Student
+    from backend.transcripts.models import Batch, RegistryEntry, TranscriptKind
+    from backend.transcripts.services import batch_run
 
-        before = RegistryEntry.objects.count()
-        batch = Batch.objects.create(
-            group=graduates.group,
-            kind=TranscriptKind.objects.get(code="standard"),
-            language="kk",
-            reason="benchmark",
-            requested_by=User.objects.get(username="registrar_staff1"),
-            total=min(args.batch, graduates.group.students.count()),
-        )
-        began = time.perf_counter()
-        batch = batch_run(batch_id=batch.pk)
-        elapsed = time.perf_counter() - began
-        issued = RegistryEntry.objects.count() - before
-        print(
-            f"batch: {issued} transcripts of ~20 disciplines for group {graduates.group.name} in {elapsed:.1f} s "
-            f"= {issued / elapsed:.2f} transcripts/s ({elapsed / max(issued, 1):.2f} s each), failed: {batch.failed}"
-        )
+    student_with_60_disciplines()
+    print(
+        f"Qujat transcript benchmark — {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, database: {database}"
+    )
+    approve_one("student2")  # warm the converter, fonts and caches
+    times = [approve_one("student2") for _ in range(args.runs)]
+    ordered = sorted(times)
+    print(f"one transcript, 60 disciplines, approval → numbered, generated, signed PDF ({args.runs} runs):")
+    print(
+        f"    median {statistics.median(times):.3f} s, p95 {ordered[max(0, int(len(ordered) * 0.95) - 1)]:.3f} s, "
+        f"min {ordered[0]:.3f} s, max {ordered[-1]:.3f} s"
+    )
+
+    graduates = Student.objects.filter(status="graduated").select_related("group").first()
+    assert graduates is not None
+    from backend.accounts.models import User
+
+    before = RegistryEntry.objects.count()
+    batch = Batch.objects.create(
+        group=graduates.group,
+        kind=TranscriptKind.objects.get(code="standard"),
+        language="kk",
+        reason="benchmark",
+        requested_by=User.objects.get(username="registrar_staff1"),
+        total=min(args.batch, graduates.group.students.count()),
+    )
+    began = time.perf_counter()
+    batch = batch_run(batch_id=batch.pk)
+    elapsed = time.perf_counter() - began
+    issued = RegistryEntry.objects.count() - before
+    print(
+        f"batch: {issued} transcripts of ~20 disciplines for group {graduates.group.name} in {elapsed:.1f} s "
+        f"= {issued / elapsed:.2f} transcripts/s ({elapsed / max(issued, 1):.2f} s each), failed: {batch.failed}"
+    )
 
 
 if __name__ == "__main__":

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
 from backend.accounts.models import OrgUnit, User
+from backend.documents.pool import die_with_parent
 from backend.workflow.models import ProcessDefinition
 
 REQUIRE_SERVICES = os.environ.get("QUJAT_REQUIRE_SERVICES") == "1"
@@ -25,6 +32,55 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (CI does)"))
         if item.get_closest_marker("redis") and not on_redis:
             item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL (CI does)"))
+
+
+def converter_start(*, port: int, log: Path, extra: tuple[str, ...] = ()) -> subprocess.Popen[bytes]:
+    """`manage.py run_converter` as the Procfile runs it, on the given port (a managed child of the tests)."""
+    root = Path(__file__).resolve().parents[1]
+    with log.open("ab") as output:
+        return subprocess.Popen(
+            [sys.executable, "manage.py", "run_converter", "--port", str(port), *extra],
+            cwd=root,
+            env={**os.environ, "DJANGO_SETTINGS_MODULE": "backend.config.settings.test"},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            # Ends with the test run even when the run itself is killed (no fixture teardown then).
+            preexec_fn=die_with_parent,
+        )
+
+
+def converter_stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (the converter stops its LibreOffices), then SIGKILL if it does not stop in time."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def converter_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[subprocess.Popen[bytes] | None]:
+    """The converter the tests convert with, on the tests' own port, stopped when the session ends.
+
+    Started at once (LibreOffice warms up while the first tests run); a client waits for it to answer.
+    """
+    from django.conf import settings
+
+    from backend.documents.converter import converter_ready
+
+    if converter_ready():  # another test run of this checkout serves the port already
+        yield None
+        return
+    process = converter_start(
+        port=settings.QUJAT_CONVERTER_PORT, log=tmp_path_factory.mktemp("converter") / "run_converter.log"
+    )
+    time.sleep(0.2)
+    try:
+        yield process
+    finally:
+        converter_stop(process)
 
 
 @pytest.fixture(autouse=True)

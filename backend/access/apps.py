@@ -9,4 +9,4 @@ class AccessConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the process's start hooks and the helpers its scripts call.
-        from . import scripts, services  # noqa: F401
+        from . import scripts, starting  # noqa: F401

@@ -11,8 +11,14 @@ from backend.workflow.models import Purpose
 from backend.workflow.scripting import InstanceContext, register_helper
 from backend.workflow.selectors import completed_with_purpose
 
-from . import memo, services
+from . import memo, selectors
+from .activation_period import expires_at, remind_at, request_close, request_finish, request_remind, request_resend
+from .deactivation import account_deactivate
+from .decisions import request_match, request_refuse
+from .group_accounts import batch_start
 from .models import AccessRequest
+from .provisioning import request_provision
+from .record import Record
 
 
 def _request_of(context: InstanceContext) -> AccessRequest:
@@ -25,7 +31,7 @@ def _actor(context: InstanceContext) -> User | None:
     return User.objects.filter(pk=context.actor_id).first() if context.actor_id else None
 
 
-def _record(context: InstanceContext) -> services.Record:
+def _record(context: InstanceContext) -> Record:
     def record(kind: str, payload: dict[str, Any]) -> None:
         if context.record is not None:
             context.record(kind, payload)
@@ -66,7 +72,7 @@ def _memo_sign(context: InstanceContext) -> Any:
 @register_helper("access_refuse")
 def _access_refuse(context: InstanceContext) -> Any:
     def access_refuse(reason: str) -> str:
-        return services.request_refuse(request=_request_of(context), reason=str(reason or ""), record=_record(context))
+        return request_refuse(request=_request_of(context), reason=str(reason or ""), record=_record(context))
 
     return access_refuse
 
@@ -74,7 +80,7 @@ def _access_refuse(context: InstanceContext) -> Any:
 @register_helper("access_match")
 def _access_match(context: InstanceContext) -> Any:
     def access_match() -> int:
-        return services.request_match(request=_request_of(context), record=_record(context))
+        return request_match(request=_request_of(context), record=_record(context))
 
     return access_match
 
@@ -84,7 +90,7 @@ def _access_provision(context: InstanceContext) -> Any:
     def access_provision() -> int:
         """Create or reuse the accounts; returns how many people must still set a password."""
         request = _request_of(context)
-        return services.request_provision(
+        return request_provision(
             request=request, duplicates=_submitted(request, Purpose.EXISTING_ACCOUNTS), record=_record(context)
         )
 
@@ -94,7 +100,7 @@ def _access_provision(context: InstanceContext) -> Any:
 @register_helper("access_batch_start")
 def _access_batch_start(context: InstanceContext) -> Any:
     def access_batch_start() -> int:
-        return services.batch_start(request=_request_of(context), record=_record(context)).total
+        return batch_start(request=_request_of(context), record=_record(context)).total
 
     return access_batch_start
 
@@ -102,7 +108,7 @@ def _access_batch_start(context: InstanceContext) -> Any:
 @register_helper("access_awaiting")
 def _access_awaiting(context: InstanceContext) -> Any:
     def access_awaiting() -> int:
-        return services.awaiting(request=_request_of(context))
+        return selectors.awaiting(request=_request_of(context))
 
     return access_awaiting
 
@@ -111,7 +117,7 @@ def _access_awaiting(context: InstanceContext) -> Any:
 def _access_remind_at(context: InstanceContext) -> Any:
     def access_remind_at() -> str:
         """When the reminder of this round of links is due (the timer reads it when the wait begins)."""
-        return services.remind_at(request=_request_of(context)).isoformat()
+        return remind_at(request=_request_of(context)).isoformat()
 
     return access_remind_at
 
@@ -120,7 +126,7 @@ def _access_remind_at(context: InstanceContext) -> Any:
 def _access_expires_at(context: InstanceContext) -> Any:
     def access_expires_at() -> str:
         """When this round of links expires and the case goes back to IT (or the dean's office)."""
-        return services.expires_at(request=_request_of(context)).isoformat()
+        return expires_at(request=_request_of(context)).isoformat()
 
     return access_expires_at
 
@@ -128,7 +134,7 @@ def _access_expires_at(context: InstanceContext) -> Any:
 @register_helper("access_remind")
 def _access_remind(context: InstanceContext) -> Any:
     def access_remind() -> int:
-        return services.request_remind(request=_request_of(context), record=_record(context))
+        return request_remind(request=_request_of(context), record=_record(context))
 
     return access_remind
 
@@ -136,7 +142,7 @@ def _access_remind(context: InstanceContext) -> Any:
 @register_helper("access_resend")
 def _access_resend(context: InstanceContext) -> Any:
     def access_resend() -> int:
-        return services.request_resend(request=_request_of(context), record=_record(context))
+        return request_resend(request=_request_of(context), record=_record(context))
 
     return access_resend
 
@@ -144,7 +150,7 @@ def _access_resend(context: InstanceContext) -> Any:
 @register_helper("access_close")
 def _access_close(context: InstanceContext) -> Any:
     def access_close() -> str:
-        return services.request_close(request=_request_of(context), record=_record(context))
+        return request_close(request=_request_of(context), record=_record(context))
 
     return access_close
 
@@ -152,7 +158,7 @@ def _access_close(context: InstanceContext) -> Any:
 @register_helper("access_finish")
 def _access_finish(context: InstanceContext) -> Any:
     def access_finish() -> str:
-        return services.request_finish(request=_request_of(context))
+        return request_finish(request=_request_of(context))
 
     return access_finish
 
@@ -160,6 +166,6 @@ def _access_finish(context: InstanceContext) -> Any:
 @register_helper("access_deactivate")
 def _access_deactivate(context: InstanceContext) -> Any:
     def access_deactivate() -> str:
-        return services.account_deactivate(request=_request_of(context), actor=_actor(context), record=_record(context))
+        return account_deactivate(request=_request_of(context), actor=_actor(context), record=_record(context))
 
     return access_deactivate

@@ -168,3 +168,8 @@ def teachers_of(departments: list[OrgUnit]) -> QuerySet[User]:
 
 def progress_of(request: AccessRequest) -> BatchProgress | None:
     return BatchProgress.objects.filter(request=request).first()
+
+
+def awaiting(*, request: AccessRequest) -> int:
+    """How many account holders have not set their password yet."""
+    return request.entries.filter(status=AccessEntry.Status.INVITED).count()

@@ -38,6 +38,6 @@ def sign_memo(request_id: int, signer_id: int) -> bool:
 )
 def create_group_accounts(request_id: int) -> int:
     """Create a student group's accounts one by one, counting progress (a retry resumes where it stopped)."""
-    from .services import group_accounts_create
+    from .group_accounts import group_accounts_create
 
     return group_accounts_create(request_id=request_id)

@@ -27,6 +27,7 @@ from backend.access import activation, selectors
 from backend.access.models import AccessEntry, AccessRequest, BatchProgress
 from backend.core.exceptions import ValidationFailed
 from backend.core.http import authenticated_user
+from backend.core.ratelimit import client_address
 from backend.documents.models import GeneratedDocument
 from backend.signatures.models import Signature
 from backend.workflow.models import ProcessInstance
@@ -44,7 +45,7 @@ class ActivationThrottle(SimpleRateThrottle):
         return self.rate
 
     def get_cache_key(self, request: Request, view: Any) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+        return self.cache_format % {"scope": self.scope, "ident": client_address(request)}
 
 
 class BatchProgressSerializer(serializers.Serializer):

@@ -7,11 +7,11 @@ from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from backend.accounts.selectors import substituted_users, user_roles
 from backend.accounts.services import api_token_issue
+from backend.api.throttling import AddressThrottle
 from backend.core.exceptions import ApplicationError, ValidationFailed
 from backend.core.http import authenticated_user
 
@@ -26,7 +26,7 @@ class TokenObtainApi(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [AddressThrottle]
     throttle_scope = "login"
 
     class InputSerializer(serializers.Serializer):

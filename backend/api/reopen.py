@@ -21,9 +21,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.academics.models import AcademicPeriod, Journal, JournalMark
-from backend.core.exceptions import Forbidden, NotFound
+from backend.core.exceptions import Forbidden, NotFound, ValidationFailed
 from backend.core.exports import table_download
 from backend.core.http import authenticated_user
+from backend.core.params import query_choice, query_int, query_text
 from backend.documents.models import GeneratedDocument
 from backend.reopen import selectors, services
 from backend.reopen.models import ReopenRequest
@@ -120,8 +121,9 @@ class RequestListApi(APIView):
     @extend_schema(responses=RequestSerializer(many=True), parameters=[OpenApiParameter("academic_year", str)])
     def get(self, request: Request) -> Response:
         requests = selectors.requests_for(authenticated_user(request))
-        if request.query_params.get("academic_year"):
-            requests = requests.filter(academic_year=request.query_params["academic_year"])
+        year = query_text(request.query_params, "academic_year", max_length=20)
+        if year:
+            requests = requests.filter(academic_year=year)
         paginator = Pagination()
         page = paginator.paginate_queryset(requests.order_by("-submitted_at"), request, view=self)
         return paginator.get_paginated_response(RequestSerializer(page, many=True).data)
@@ -225,9 +227,14 @@ class ReportApi(APIView):
     )
     def get(self, request: Request) -> Response | HttpResponse:
         report_allowed(authenticated_user(request))
-        period = get_object_or_404(AcademicPeriod, pk=request.query_params.get("period") or 0)
+        period_id = query_int(request.query_params, "period")
+        fmt = query_choice(request.query_params, "export", ("json", "csv", "xlsx"), "json")
+        if period_id is None:
+            raise ValidationFailed(
+                _("Please correct the marked fields."), fields={"period": [_("This field is required.")]}
+            )
+        period = get_object_or_404(AcademicPeriod, pk=period_id)
         report = selectors.semester_report(period)
-        fmt = request.query_params.get("export", "json")
         if fmt in ("csv", "xlsx"):
             return report_file(report, fmt)
 

@@ -12,11 +12,11 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from backend.accounts.roles import Role
 from backend.accounts.selectors import user_has_role
+from backend.api.throttling import AddressThrottle
 from backend.core.exceptions import Forbidden, NotFound, ValidationFailed
 from backend.core.http import authenticated_user
 from backend.documents.models import GeneratedDocument
@@ -58,7 +58,7 @@ class VerifyApi(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [AddressThrottle]
     throttle_scope = "verification"
 
     @extend_schema(responses=VerificationSerializer, auth=[])
@@ -75,7 +75,7 @@ class VerifyUploadApi(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [AddressThrottle]
     throttle_scope = "verification"
     parser_classes = [MultiPartParser]
 

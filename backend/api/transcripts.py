@@ -24,8 +24,10 @@ from backend.academics.models import Student
 from backend.core.exceptions import Forbidden, NotFound
 from backend.core.exports import table_download
 from backend.core.http import authenticated_user, private_file
+from backend.core.params import query_choice, query_int
 from backend.transcripts import selectors, services
 from backend.transcripts.models import Batch, Notice, TranscriptKind, TranscriptRequest
+from backend.transcripts.selectors import REGISTRY_YEARS
 from backend.workflow.models import ProcessInstance
 from backend.workflow.selectors import history_of
 
@@ -117,9 +119,10 @@ class PeriodListApi(APIView):
     @extend_schema(parameters=[OpenApiParameter("student", int)], responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
         user = authenticated_user(request)
-        if request.query_params.get("student"):
+        student_id = query_int(request.query_params, "student")
+        if student_id is not None:
             _staff(user)
-            student = Student.objects.filter(pk=request.query_params["student"]).first()
+            student = Student.objects.filter(pk=student_id).first()
         else:
             student = selectors.student_of(user)
         if student is None:
@@ -237,9 +240,9 @@ class RegistryApi(APIView):
     )
     def get(self, request: Request) -> Response | HttpResponse:
         _staff(authenticated_user(request))
-        year = request.query_params.get("year")
-        entries = selectors.registry(year=int(year) if year and year.isdigit() else None)
-        fmt = request.query_params.get("export", "json")
+        year = query_int(request.query_params, "year", minimum=REGISTRY_YEARS[0], maximum=REGISTRY_YEARS[1])
+        fmt = query_choice(request.query_params, "export", ("json", "csv", "xlsx"), "json")
+        entries = selectors.registry(year=year)
         if fmt in ("csv", "xlsx"):
             return registry_file(entries, fmt)
         _header, *rows = registry_rows(entries)

@@ -126,7 +126,7 @@ class ProcessStartApi(APIView):
     @extend_schema(request=OpenApiTypes.OBJECT, responses={201: InstanceDetailSerializer})
     def post(self, request: Request, key: str) -> Response:
         user = authenticated_user(request)
-        instance = services.instance_start(process_key=key, user=user, data=dict(request.data))
+        instance = services.instance_start(process_key=key, user=user, data=request.data)
         instance.refresh_from_db()
         return Response(InstanceDetailSerializer(instance).data, status=status.HTTP_201_CREATED)
 
@@ -264,5 +264,5 @@ class TaskCompleteApi(APIView):
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses=TaskSerializer)
     def post(self, request: Request, pk: int) -> Response:
-        task = services.task_complete(task_id=pk, user=authenticated_user(request), data=dict(request.data))
+        task = services.task_complete(task_id=pk, user=authenticated_user(request), data=request.data)
         return Response(TaskSerializer(task).data)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("backend.web.urls")),
 ]
 
+handler400 = "backend.web.errors.bad_request"
 handler403 = "backend.web.errors.forbidden"
 handler404 = "backend.web.errors.not_found"
 handler500 = "backend.web.errors.server_error"

@@ -24,7 +24,13 @@ class ConverterUnavailable(ConversionFailed):
     default_code = "converter_unavailable"
 
 
+class ConverterBusy(ConverterUnavailable):
+    """Too many documents wait for the converter already (back-pressure); worth retrying later."""
+
+    default_code = "converter_busy"
+
+
 class ConversionTimedOut(ConversionFailed):
-    """The converter took longer than QUJAT_CONVERTER_TIMEOUT; it has been asked to restart."""
+    """One conversion took longer than QUJAT_CONVERTER_TIMEOUT; its LibreOffice was replaced."""
 
     default_code = "conversion_timeout"

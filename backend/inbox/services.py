@@ -199,7 +199,13 @@ def tasks_bulk_complete(*, user: User, task_ids: list[int], data: dict[str, Any]
             title, subject = task.title_in(), task.subject_in()
             if task.spec_id not in bulk_specs(task.instance.definition):
                 raise ValidationFailed(_("This task must be decided on its own page."))
-            workflow.task_complete(task_id=task_id, user=user, data=dict(data))
+            fields = task.instance.definition.forms.get(task.spec_id, {}).get("properties", {})
+            given = {name: value for name, value in data.items() if name != "comment" or "comment" in fields}
+            with transaction.atomic():
+                if data.get("comment") and "comment" not in fields:
+                    # This step's form takes no comment: it goes on the case as a comment, never lost.
+                    comment_create(task_id=task_id, user=user, text=str(data["comment"]))
+                workflow.task_complete(task_id=task_id, user=user, data=given)
         except ApplicationError as error:
             details = "; ".join(f"{name}: {', '.join(messages)}" for name, messages in error.fields.items())
             message = f"{error.message} ({details})" if details and error.code == "invalid" else error.message

@@ -15,7 +15,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
-from rest_framework import serializers
 
 from backend.academics.grading import default_scale
 from backend.academics.models import Journal, JournalMark, LessonType, Student
@@ -31,22 +30,12 @@ from backend.workflow.registry import ProcessHooks, StartSpec, register_process
 from backend.workflow.scripting import InstanceContext, register_helper
 
 from . import discipline
-from .models import GradeChange, Measure, ReasonCategory, ReopenRequest
+from .models import GradeChange, Measure, ReopenRequest
 from .selectors import counts_for, reopen_active_for
 
 PROCESS_KEY = "journal_reopen"
 # The SOP's deadline for the note: within 2 (working) days of the journal's closing.
 NOTE_DEADLINE_WORKING_DAYS = 2
-
-
-class StartInput(serializers.Serializer):
-    journal = serializers.IntegerField()
-    lesson_types = serializers.ListField(
-        child=serializers.ChoiceField(choices=LessonType.choices), required=False, allow_empty=False
-    )
-    wrong_entry_date = serializers.DateField()
-    reason_category = serializers.ChoiceField(choices=ReasonCategory.choices)
-    reason = serializers.CharField(min_length=10, max_length=2000)
 
 
 def _subject(journal: Journal, teacher: User, *, late: bool) -> dict[str, str]:
@@ -61,35 +50,41 @@ def _subject(journal: Journal, teacher: User, *, late: bool) -> dict[str, str]:
     return in_each_language(subject)
 
 
-def reopen_start_prepare(user: User, data: dict[str, Any]) -> StartSpec:
-    """Check a teacher's request against the records: their own closed journal, named lesson types, dates."""
-    given = StartInput(data=data)
-    given.is_valid(raise_exception=True)
-    values = given.validated_data
-    journal = (
+def reopen_start_prepare(
+    *,
+    user: User,
+    journal: int,
+    wrong_entry_date: date,
+    reason_category: str,
+    reason: str,
+    lesson_types: list[str] | None = None,
+) -> StartSpec:
+    """Check a teacher's request (the start form's values) against the records: their own closed journal,
+    named lesson types, dates."""
+    found = (
         Journal.objects.select_related("discipline__department__parent", "group__specialty__school", "period")
-        .filter(pk=values["journal"])
+        .filter(pk=journal)
         .first()
     )
-    if journal is None or journal.teacher_id != user.pk:
+    if found is None or found.teacher_id != user.pk:
         raise ValidationFailed(
             _("You can ask to reopen only your own journals."),
             fields={"journal": [_("Choose one of your own journals.")]},
         )
-    if journal.status != Journal.Status.CLOSED:
+    if found.status != Journal.Status.CLOSED:
         raise ValidationFailed(
             _("This journal is not closed, so it needs no reopening."),
             fields={"journal": [_("The journal is not closed.")]},
         )
     siblings = Journal.objects.filter(
         teacher=user,
-        discipline=journal.discipline,
-        group=journal.group,
-        period=journal.period,
+        discipline=found.discipline,
+        group=found.group,
+        period=found.period,
         status=Journal.Status.CLOSED,
     )
     available = {j.lesson_type: j for j in siblings}
-    lesson_types = values.get("lesson_types") or [journal.lesson_type]
+    lesson_types = lesson_types or [found.lesson_type]
     unknown = [t for t in lesson_types if t not in available]
     if unknown:
         raise ValidationFailed(
@@ -100,38 +95,38 @@ def reopen_start_prepare(user: User, data: dict[str, Any]) -> StartSpec:
     if reopen_active_for(journals):
         raise Conflict(_("A reopen request for this journal is already under way."))
     today = timezone.localdate()
-    if not journal.period.starts_on <= values["wrong_entry_date"] <= today:
+    if not found.period.starts_on <= wrong_entry_date <= today:
         raise ValidationFailed(
             _("Please correct the marked fields."),
             fields={"wrong_entry_date": [_("The date must fall within the journal's period and not in the future.")]},
         )
-    closed_at = journal.closed_at or timezone.now()
+    closed_at = found.closed_at or timezone.now()
     deadline = add_working_days(closed_at, NOTE_DEADLINE_WORKING_DAYS)
     now = timezone.now()
     late = now > deadline
     late_days = max(1, (timezone.localtime(now).date() - timezone.localtime(deadline).date()).days) if late else 0
-    department = journal.discipline.department
+    department = found.discipline.department
     teacher_school = department.school()
     language = user.language if user.language in ("kk", "ru") else "ru"
     return StartSpec(
         data={
-            "journal_id": journal.pk,
+            "journal_id": found.pk,
             "journal_ids": [j.pk for j in journals],
             "lesson_types": lesson_types,
-            "wrong_entry_date": values["wrong_entry_date"].isoformat(),
-            "reason_category": values["reason_category"],
-            "reason": values["reason"],
+            "wrong_entry_date": wrong_entry_date.isoformat(),
+            "reason_category": reason_category,
+            "reason": reason,
             "late": late,
             "late_days": late_days,
             "department": department.code,
             "teacher_school": teacher_school.code if teacher_school else "",
-            "student_school": journal.group.school.code,
+            "student_school": found.group.school.code,
             "routing": settings.QUJAT_REOPEN_ROUTING,
             "language": language,
             "submissions": 0,
         },
-        business_key=f"{journal.discipline.code} {journal.group.name}",
-        subject=_subject(journal, user, late=late),
+        business_key=f"{found.discipline.code} {found.group.name}",
+        subject=_subject(found, user, late=late),
     )
 
 

@@ -42,6 +42,10 @@ def periods_of(student: Student) -> list[AcademicPeriod]:
     return list(AcademicPeriod.objects.filter(finalgrade__student=student).distinct().order_by("starts_on"))
 
 
+# The years the registry journal can be asked for.
+REGISTRY_YEARS = (2000, 2100)
+
+
 def registry(*, year: int | None = None) -> QuerySet[RegistryEntry]:
     entries = RegistryEntry.objects.select_related("issued_by", "signed_by", "handed_over_by")
     if year:

@@ -19,7 +19,6 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, override
-from rest_framework import serializers
 
 from backend.academics.models import Student, StudyForm, StudyGroup
 from backend.academics.selectors import Transcript, student_transcript
@@ -46,16 +45,6 @@ logger = logging.getLogger(__name__)
 PROCESS_KEY = "transcript_issuance"
 SERVICE_WORKING_DAYS = 3
 STAFF = (Role.REGISTRAR_STAFF, Role.REGISTRAR_HEAD, Role.REGISTRAR_INSPECTOR)
-
-
-class StartInput(serializers.Serializer):
-    kind = serializers.SlugField(default="standard")
-    periods = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
-    reason = serializers.CharField(min_length=3, max_length=500)
-    language = serializers.ChoiceField(choices=["kk", "ru", "en"])
-    electronic = serializers.BooleanField(default=True)
-    paper_copies = serializers.IntegerField(min_value=0, max_value=10, default=0)
-    student = serializers.IntegerField(required=False, help_text="Registrar staff filing for a student: the student.")
 
 
 def _student_for(user: User, student_id: int | None) -> Student:
@@ -129,40 +118,48 @@ def start_data(
     )
 
 
-def transcript_start_prepare(user: User, data: dict[str, Any]) -> StartSpec:
-    given = StartInput(data=data)
-    given.is_valid(raise_exception=True)
-    values = given.validated_data
-    student = _student_for(user, values.get("student"))
-    kind = TranscriptKind.objects.filter(code=values["kind"], is_active=True).first()
-    if kind is None:
+def transcript_start_prepare(
+    *,
+    user: User,
+    reason: str,
+    language: str,
+    kind: str = "standard",
+    periods: list[int] | None = None,
+    electronic: bool = True,
+    paper_copies: int = 0,
+    student: int | None = None,
+) -> StartSpec:
+    """Check a transcript request (the start form's values) against the records."""
+    applicant = _student_for(user, student)
+    transcript_kind = TranscriptKind.objects.filter(code=kind, is_active=True).first()
+    if transcript_kind is None:
         raise ValidationFailed(_("Please correct the marked fields."), fields={"kind": [_("Unknown transcript kind.")]})
-    if not values["electronic"] and not values["paper_copies"]:
+    if not electronic and not paper_copies:
         raise ValidationFailed(
             _("Ask for an electronic copy, paper copies, or both."),
             fields={"paper_copies": [_("Ask for at least one paper copy, or for the electronic one.")]},
         )
-    periods = sorted(set(values["periods"]))
-    studied = set(student.grades.values_list("period_id", flat=True))
-    unknown = [p for p in periods if p not in studied]
+    chosen = sorted(set(periods or []))
+    studied = set(applicant.grades.values_list("period_id", flat=True))
+    unknown = [p for p in chosen if p not in studied]
     if unknown:
         raise ValidationFailed(
             _("Please correct the marked fields."),
             fields={"periods": [_("Choose only periods you have final grades for.")]},
         )
     pending = TranscriptRequest.objects.filter(
-        student=student, instance__status=ProcessInstance.Status.RUNNING, issued_at__isnull=True
+        student=applicant, instance__status=ProcessInstance.Status.RUNNING, issued_at__isnull=True
     )
     if pending.count() >= 3:
         raise Conflict(_("You already have three requests in progress; wait for them or cancel one."))
     return start_data(
-        student=student,
-        kind=kind,
-        periods=periods,
-        reason=values["reason"],
-        language=values["language"],
-        electronic=values["electronic"],
-        paper_copies=values["paper_copies"],
+        student=applicant,
+        kind=transcript_kind,
+        periods=chosen,
+        reason=reason,
+        language=language,
+        electronic=electronic,
+        paper_copies=paper_copies,
     )
 
 

@@ -195,6 +195,22 @@ def prepare(path: Path) -> list[dict[str, Any]]:
         digest = hashlib.sha256(xml)
         task_forms: dict[str, Any] = {}
         tasks: dict[str, Any] = {}
+        start_form = path.parent / "forms" / process.key / "start.json"
+        if start_form.is_file():
+            # The start form beside the diagram is the contract of the process's start: the API and the
+            # web page are validated by it before the process's own hook checks the input against the records.
+            raw = start_form.read_bytes()
+            try:
+                task_forms[forms.START_FORM] = json.loads(raw)
+                forms.check_schema(task_forms[forms.START_FORM])
+            except (ValueError, json.JSONDecodeError) as exc:
+                raise engine.DiagramError(
+                    f"start form {start_form} is not a valid form schema: {exc}",
+                    file=str(path),
+                    line=process.line,
+                    element=process.key,
+                ) from exc
+            digest.update(forms.START_FORM.encode() + raw)
         for task in process.user_tasks:
             if task.properties.get("form"):
                 schema, raw = _load_form(path, task.properties["form"], task=task)

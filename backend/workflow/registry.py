@@ -6,8 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from backend.accounts.models import User
-
 
 @dataclass(frozen=True)
 class StartSpec:
@@ -21,8 +19,9 @@ class StartSpec:
 @dataclass(frozen=True)
 class ProcessHooks:
     key: str
-    # Validate the requester's input against the records (raise ApplicationError) and build the start.
-    prepare_start: Callable[[User, dict[str, Any]], StartSpec]
+    # Called as prepare_start(user=…, **values) with the values of the start form (bpmn/forms/<key>/start.json),
+    # already validated and typed; checks them against the records (raises ApplicationError), builds the start.
+    prepare_start: Callable[..., StartSpec]
     # Called inside the start transaction once the instance exists (e.g. to create its domain record).
     after_start: Callable[[Any, StartSpec], None] | None = None
     # Checks a task's submitted data against the records before it completes (raise ValidationFailed).

@@ -1,8 +1,9 @@
 """Which names a process's scripts, conditions, timers and routing read, and whether something sets them first.
 
 Deployment refuses a diagram whose script calls a helper no process app registered, or reads a variable that
-neither the start (the start event's form and `variables`), nor the engine (`ENGINE_VARIABLES`), nor an
-earlier step (a script's assignment, a task form's field, a message variable) provides. "Earlier" means a
+neither the start (the start form's fields and the start event's `variables`), nor the engine
+(`ENGINE_VARIABLES`), nor an earlier step (a script's assignment, a task form's field, a message variable)
+provides. "Earlier" means a
 step from which this one can be reached along the diagram's flows, so a variable set only further on, or only
 on another branch that never leads here, is refused.
 """
@@ -188,8 +189,7 @@ def check_process(
             step.scripts.append((pre.text or "", "exec", pre.sourceline))
         if kind == "startEvent":
             step.sets |= set(properties.get("variables", "").replace(",", " ").split())
-            if properties.get("form"):
-                step.sets |= form_fields(properties["form"])
+            step.sets |= form_fields(f"forms/{process.get('id')}/start.json")  # the start form, when there is one
         if kind in ("userTask", "manualTask"):
             routing = {**lane_properties.get(element, {}), **properties}
             for key in VARIABLE_PROPERTIES:

@@ -97,7 +97,7 @@ def test_a_deans_office_follows_the_progress_and_a_student_sets_a_password(
     assert 'hx-trigger="every 2s"' in queued
     assert 'aria-valuenow="0"' in queued
 
-    from backend.access.services import group_accounts_create
+    from backend.access.group_accounts import group_accounts_create
 
     with django_capture_on_commit_callbacks(execute=True):
         group_accounts_create(request_id=access.pk)

@@ -4,7 +4,6 @@ documents app, reads in the task page's viewer: Kazakh and Russian letters inclu
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,14 +14,6 @@ from tests.inbox.conftest import open_task, start_case
 from tests.workflow.conftest import DIAGRAM
 
 pytestmark = [pytest.mark.browser, pytest.mark.converter]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _converter_stopped_afterwards() -> Iterator[None]:
-    yield
-    from backend.documents.converter import converter_stop
-
-    converter_stop()
 
 
 def test_the_generated_note_reads_in_the_viewer(transactional_demo: None, live_server: Any, log_in: Any) -> None:

@@ -4,7 +4,6 @@ curation now has the task and the head no longer does."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,14 +14,6 @@ from backend.workflow.models import HumanTask
 from tests.conftest import api_as
 
 pytestmark = [pytest.mark.browser, pytest.mark.converter]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _converter_stopped_afterwards() -> Iterator[None]:
-    yield
-    from backend.documents.converter import converter_stop
-
-    converter_stop()
 
 
 def test_a_head_reads_the_note_and_gives_the_visa(transactional_demo: None, live_server: Any, log_in: Any) -> None:

@@ -14,7 +14,6 @@ from docx import Document
 from lxml import etree
 from pypdf import PdfReader
 
-from backend.documents.supervisor import ConverterEndpoint, process_group_members, state_read
 from backend.workflow.models import ProcessDefinition, ProcessInstance
 
 EXAMPLES = Path(settings.DOCUMENT_TEMPLATES_DIR) / "examples"
@@ -85,17 +84,31 @@ def pdfa_identification(pdf: bytes) -> tuple[str, str]:
     return values["part"], values["conformance"]
 
 
-def converter_server_pid() -> int | None:
-    state = state_read(ConverterEndpoint.from_settings().files)
-    return state.server_pid if state else None
+def process_group_members(pgid: int) -> list[tuple[int, str, str]]:
+    """(pid, command name, state letter) of every process in a process group, read from /proc."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # "pid (comm) state ppid pgrp ...": comm may contain spaces and parentheses.
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[2]) == pgid:
+            members.append((int(entry.name), name, fields[0]))
+    return members
 
 
-def office_pids() -> list[int]:
-    """soffice.bin processes of the tests' converter."""
-    server = converter_server_pid()
-    if server is None:
-        return []
-    return [pid for pid, name, _state in process_group_members(server) if name == "soffice.bin"]
+def alive_in_group(pgid: int) -> list[tuple[int, str, str]]:
+    return [member for member in process_group_members(pgid) if member[2] not in ("Z", "X")]
+
+
+def office_pids(worker_pid: int) -> list[int]:
+    """The soffice.bin of one converter worker (its process group)."""
+    return [pid for pid, name, _state in process_group_members(worker_pid) if name == "soffice.bin"]
 
 
 @pytest.fixture

@@ -85,3 +85,47 @@ def test_the_page_approves_the_ticked_tasks_and_lists_the_outcome(
     assert "There is no such task." in html
     first.refresh_from_db()
     assert first.submitted_data == {"decision": "approve", "comment": "Routine"}
+
+
+def test_a_comment_is_kept_when_the_steps_form_has_no_field_for_it(demo: None) -> None:
+    # Given two transcript requests whose review (bulk="true", a form without a comment) waits for the staff
+    started = [
+        api_as(student)
+        .post("/api/processes/transcript_issuance/start/", {"reason": "Жұмысқа ұсыну үшін", "language": "kk"})
+        .json()["id"]
+        for student in ("student1", "student2")
+    ]
+    reviews = [HumanTask.objects.get(instance_id=pk, status="open") for pk in started]
+
+    # When the staff approve them together with a comment
+    response = api_as("registrar_staff1").post(
+        "/api/inbox/bulk-complete/",
+        {
+            "tasks": [r.pk for r in reviews],
+            "data": {"decision": "approve", "problems_acknowledged": True, "comment": "Тексерілді"},
+        },
+        format="json",
+    )
+
+    # Then both went through and the comment is on each case, not lost
+    assert response.json()["succeeded"] == 2, response.json()
+    from backend.inbox.models import Comment
+
+    for review in reviews:
+        review.refresh_from_db()
+        assert review.status == "completed"
+        assert Comment.objects.filter(instance=review.instance, text="Тексерілді").exists()
+
+
+def test_the_visas_of_a_reopen_request_may_be_approved_together(demo: None) -> None:
+    from backend.inbox.selectors import bulk_specs
+    from backend.workflow.models import ProcessDefinition
+
+    definition = ProcessDefinition.objects.filter(key="journal_reopen").order_by("-version").first()
+    visas = {
+        spec
+        for spec, info in definition.routing["tasks"].items()
+        if info["properties"].get("form", "").endswith("visa.json")
+    }  # type: ignore[union-attr]
+    assert visas
+    assert visas <= bulk_specs(definition)

@@ -211,7 +211,9 @@ JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 def test_the_five_accepted_file_types(review_case: ProcessInstance, name: str, content: bytes, kind: str) -> None:
     review = open_task(review_case, "review")
     upload = SimpleUploadedFile(name, content, content_type="application/octet-stream")
-    response = api_as("teacher1").post(f"/api/inbox/tasks/{review.pk}/attachments/", {"file": upload})
+    response = api_as("teacher1").post(
+        f"/api/inbox/tasks/{review.pk}/attachments/", {"file": upload}, format="multipart"
+    )
     assert response.status_code == 201, response.json()
     assert response.json()["kind"] == kind
     download = api_as("department_head1").get(response.json()["download"])
@@ -237,7 +239,9 @@ def test_other_files_are_refused_by_their_content(
 ) -> None:
     review = open_task(review_case, "review")
     upload = SimpleUploadedFile(name, content)
-    response = api_as("teacher1").post(f"/api/inbox/tasks/{review.pk}/attachments/", {"file": upload})
+    response = api_as("teacher1").post(
+        f"/api/inbox/tasks/{review.pk}/attachments/", {"file": upload}, format="multipart"
+    )
     assert response.status_code == 400
     assert "file" in response.json()["fields"]
     page = logged_in("teacher1").post(f"/tasks/{review.pk}/attachments/", {"file": SimpleUploadedFile(name, content)})
@@ -250,7 +254,7 @@ def test_files_above_the_limit_are_refused(review_case: ProcessInstance, setting
     settings.QUJAT_ATTACHMENT_MAX_BYTES = 1024
     review = open_task(review_case, "review")
     big = SimpleUploadedFile("big.pdf", pdf_with_text("x") + b"0" * 2048)
-    response = api_as("teacher1").post(f"/api/inbox/tasks/{review.pk}/attachments/", {"file": big})
+    response = api_as("teacher1").post(f"/api/inbox/tasks/{review.pk}/attachments/", {"file": big}, format="multipart")
     assert response.status_code == 400
     assert response.json()["fields"]["file"] == ["Files up to 1.0\xa0KB are accepted."]
     assert Attachment.objects.count() == 0

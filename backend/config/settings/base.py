@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "backend.web.refusals.RefusalPages",
 ]
 
 ROOT_URLCONF = "backend.config.urls"
@@ -176,6 +177,11 @@ else:
     EMAIL_FILE_PATH = VAR_DIR / "mail"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Qujat <noreply@qujat.local>")
 
+# How many reverse proxies in front of the web servers append to X-Forwarded-For. The client's address (for
+# throttles, lockouts and the public pages' limits) is taken from that header only behind this many; 0 (the
+# default, nothing in front) means the connection's own address, whatever the header says.
+QUJAT_TRUSTED_PROXIES = env.int("QUJAT_TRUSTED_PROXIES", default=0)
+
 # --- auth -----------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -197,6 +203,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "backend.web.errors.locked_out"
 AXES_SENSITIVE_PARAMETERS = ["password"]
+AXES_CLIENT_IP_CALLABLE = "backend.core.ratelimit.client_address"
+CSRF_FAILURE_VIEW = "backend.web.errors.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 12
 
@@ -223,13 +231,24 @@ DOCUMENT_TEMPLATES_DIR = BASE_DIR / "document_templates"
 BPMN_DIR = BASE_DIR / "bpmn"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# An API body: at most this many bytes and this many levels of nesting.
+QUJAT_API_MAX_BODY_BYTES = env.int("QUJAT_API_MAX_BODY_BYTES", default=1024 * 1024)
+QUJAT_API_MAX_DEPTH = env.int("QUJAT_API_MAX_DEPTH", default=20)
 QUJAT_ATTACHMENT_MAX_BYTES = env.int("QUJAT_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 
 # --- LibreOffice converter ------------------------------------------------------------------------
 QUJAT_CONVERTER_HOST = env.str("QUJAT_CONVERTER_HOST", default="127.0.0.1")
 QUJAT_CONVERTER_PORT = env.int("QUJAT_CONVERTER_PORT", default=2003)
-QUJAT_CONVERTER_UNO_PORT = env.int("QUJAT_CONVERTER_UNO_PORT", default=2002)
+# Seconds one conversion may take before its LibreOffice is replaced.
 QUJAT_CONVERTER_TIMEOUT = env.int("QUJAT_CONVERTER_TIMEOUT", default=60)
+# Warm LibreOffices in `run_converter`; each converts one document at a time.
+QUJAT_CONVERTER_WORKERS = env.int("QUJAT_CONVERTER_WORKERS", default=2)
+# Back-pressure: at most this many conversions wait at once, none longer than QUEUE_WAIT seconds; more are
+# refused at once with "busy" (ConverterBusy), which background jobs retry later.
+QUJAT_CONVERTER_QUEUE = env.int("QUJAT_CONVERTER_QUEUE", default=64)
+QUJAT_CONVERTER_QUEUE_WAIT = env.int("QUJAT_CONVERTER_QUEUE_WAIT", default=60)
+# How long a client waits for a converter that refuses connections (starting or restarting).
+QUJAT_CONVERTER_CONNECT_WAIT = env.int("QUJAT_CONVERTER_CONNECT_WAIT", default=30)
 QUJAT_CONVERTER_PYTHON = env.str("QUJAT_CONVERTER_PYTHON", default=str(BASE_DIR / ".venv-uno" / "bin" / "python"))
 
 # --- REST API -------------------------------------------------------------------------------------
@@ -242,9 +261,17 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "backend.core.exceptions.api_exception_handler",
+    # Bodies are JSON objects (endpoints that take files name their multipart parser themselves).
+    "DEFAULT_PARSER_CLASSES": ["backend.api.parsing.ObjectJSONParser"],
+    # JSON only, errors included: no browsable HTML pages.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "backend.api.parsing.JsonAlways",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_THROTTLE_RATES": {"verification": "30/min", "login": "10/min"},
+    # Throttles identify clients by backend.core.ratelimit.client_address; this keeps DRF's own view the same.
+    "NUM_PROXIES": QUJAT_TRUSTED_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Qujat API",

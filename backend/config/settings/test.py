@@ -23,4 +23,3 @@ if not env.str("REDIS_URL", default=""):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # A converter of its own, so a running `make run` is neither used nor disturbed by the tests.
 QUJAT_CONVERTER_PORT = env.int("QUJAT_TEST_CONVERTER_PORT", default=2013)
-QUJAT_CONVERTER_UNO_PORT = env.int("QUJAT_TEST_CONVERTER_UNO_PORT", default=2012)

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 from backend.academics.models import Journal, StudyGroup
 from backend.access import activation, selectors
 from backend.access.models import AccessRequest
-from backend.access.services import MAX_TEACHERS, PROCESS_KEY, name_in_full
+from backend.access.starting import MAX_TEACHERS, PROCESS_KEY
 from backend.accounts.models import User
 from backend.core.exceptions import ApplicationError
 from backend.core.http import authenticated_user
@@ -46,8 +46,12 @@ class JournalChoiceField(forms.ModelMultipleChoiceField):
         )
 
 
+# The forms below only turn what the page posts into the start form's values: every rule about them is in
+# bpmn/forms/login_request/start.json and in backend/access/starting.py, whose messages land on these fields.
+
+
 class RequestForm(forms.Form):
-    department = forms.ChoiceField(label=_("Department"))
+    department = forms.ChoiceField(label=_("Department"), required=False)
 
     def __init__(self, *args: Any, departments: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -57,13 +61,15 @@ class RequestForm(forms.Form):
 
 
 class TeacherForm(forms.Form):
-    position = forms.CharField(label=_("Position"), max_length=255)
-    last_name = forms.CharField(label=_("Surname"), max_length=150, validators=[name_in_full])
-    first_name = forms.CharField(label=_("Name"), max_length=150, validators=[name_in_full])
-    patronymic = forms.CharField(label=_("Patronymic"), max_length=150, required=False, validators=[name_in_full])
-    email = forms.EmailField(label=_("E-mail"), help_text=_("The activation link is sent here."))
-    start_date = forms.DateField(label=_("Start date"), widget=forms.DateInput(attrs={"type": "date"}))
-    iin = forms.CharField(label=_("IIN"), max_length=12, required=False, help_text=_("Optional, 12 digits."))
+    position = forms.CharField(label=_("Position"), required=False)
+    last_name = forms.CharField(label=_("Surname"), required=False)
+    first_name = forms.CharField(label=_("Name"), required=False)
+    patronymic = forms.CharField(label=_("Patronymic"), required=False)
+    email = forms.CharField(
+        label=_("E-mail"), required=False, help_text=_("The activation link is sent here."), widget=forms.EmailInput
+    )
+    start_date = forms.DateField(label=_("Start date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    iin = forms.CharField(label=_("IIN"), required=False, help_text=_("Optional, 12 digits."))
     language = forms.ChoiceField(label=_("Language of the e-mails"), choices=LANGUAGE_CHOICES, required=False)
     journals = JournalChoiceField(
         label=_("Journals to hand over"),
@@ -88,7 +94,7 @@ class GroupChoiceField(forms.ModelChoiceField):
 
 
 class StudentsForm(forms.Form):
-    group = GroupChoiceField(label=_("Group"), queryset=StudyGroup.objects.none())
+    group = GroupChoiceField(label=_("Group"), queryset=StudyGroup.objects.none(), required=False)
 
     def __init__(self, *args: Any, groups: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -103,8 +109,10 @@ class AccountChoiceField(forms.ModelChoiceField):
 
 
 class OffboardingForm(forms.Form):
-    account = AccountChoiceField(label=_("Teacher"), queryset=User.objects.none(), to_field_name="username")
-    reason = forms.CharField(label=_("Reason"), min_length=5, max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
+    account = AccountChoiceField(
+        label=_("Teacher"), queryset=User.objects.none(), to_field_name="username", required=False
+    )
+    reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args: Any, teachers: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -225,15 +233,16 @@ def teachers_new(request: HttpRequest) -> HttpResponse:
     elif request.method == "POST" and form.is_valid() and formset.is_valid():
         teachers = []
         for row in formset.cleaned_data:
-            if not row:
+            if not row:  # an extra row left untouched
                 continue
-            teacher = {k: v for k, v in row.items() if k not in ("journals", "language", "start_date")}
-            teacher["start_date"] = row["start_date"].isoformat()
+            teacher = {k: v for k, v in row.items() if k not in ("journals", "start_date") and v not in ("", None)}
+            if row.get("start_date"):
+                teacher["start_date"] = row["start_date"].isoformat()
             teacher["journals"] = [j.pk for j in row.get("journals") or []]
-            if row.get("language"):
-                teacher["language"] = row["language"]
             teachers.append(teacher)
-        body = {"kind": "teachers", "department": form.cleaned_data["department"], "teachers": teachers}
+        body: dict[str, Any] = {"kind": "teachers", "teachers": teachers}
+        if form.cleaned_data["department"]:
+            body["department"] = form.cleaned_data["department"]
         try:
             access = _start(request, body)
         except ApplicationError as error:
@@ -254,7 +263,8 @@ def students_new(request: HttpRequest) -> HttpResponse:
     form = StudentsForm(request.POST or None, groups=selectors.groups_for(user))
     if request.method == "POST" and form.is_valid():
         try:
-            access = _start(request, {"kind": "students", "group": form.cleaned_data["group"].pk})
+            group = form.cleaned_data["group"]
+            access = _start(request, {"kind": "students", **({"group": group.pk} if group else {})})
         except ApplicationError as error:
             _refusal_to_form(error, form)
         else:
@@ -273,11 +283,10 @@ def offboarding_new(request: HttpRequest) -> HttpResponse:
         return _refused(request, _("Only a head of department may ask to deactivate a teacher's account."))
     form = OffboardingForm(request.POST or None, teachers=selectors.teachers_of(departments).exclude(pk=user.pk))
     if request.method == "POST" and form.is_valid():
-        body = {
-            "kind": "offboarding",
-            "account": form.cleaned_data["account"].username,
-            "reason": form.cleaned_data["reason"],
-        }
+        account = form.cleaned_data["account"]
+        body = {"kind": "offboarding", "reason": form.cleaned_data["reason"]}
+        if account is not None:
+            body["account"] = account.username
         try:
             access = _start(request, body)
         except ApplicationError as error:
@@ -384,9 +393,11 @@ def activate_page(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _private(response: HttpResponse) -> HttpResponse:
-    # The link is a credential: never cached, never sent on as a referrer.
+    # The link is a credential: never cached, never sent to another site as a referrer. "same-origin" rather
+    # than "no-referrer": with no referrer at all browsers post the form with `Origin: null`, which Django's
+    # CSRF check rightly refuses.
     response["Cache-Control"] = "private, no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

@@ -17,6 +17,7 @@ from backend.academics.models import AcademicPeriod, Journal, JournalMark, Lesso
 from backend.api.reopen import report_allowed, report_file
 from backend.core.exceptions import ApplicationError
 from backend.core.http import authenticated_user
+from backend.core.params import query_int, query_text
 from backend.documents.models import GeneratedDocument
 from backend.reopen import selectors, services
 from backend.reopen.models import ReasonCategory, ReopenRequest
@@ -30,7 +31,10 @@ class JournalChoiceField(forms.ModelChoiceField):
 
 
 class NewRequestForm(forms.Form):
-    journal = JournalChoiceField(queryset=Journal.objects.none(), label=_("Closed journal"))
+    """Turns the page's fields into the start form's values; the rules are bpmn/forms/journal_reopen/start.json's
+    and backend/reopen/services.py's, and their messages land on these fields."""
+
+    journal = JournalChoiceField(queryset=Journal.objects.none(), label=_("Closed journal"), required=False)
     lesson_types = forms.MultipleChoiceField(
         choices=LessonType.choices,
         required=False,
@@ -39,13 +43,14 @@ class NewRequestForm(forms.Form):
         help_text=_("Leave empty to reopen only the chosen journal."),
     )
     wrong_entry_date = forms.DateField(
-        label=_("Date of the wrong entry"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Date of the wrong entry"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    reason_category = forms.ChoiceField(choices=ReasonCategory.choices, label=_("Kind of reason"))
+    reason_category = forms.ChoiceField(
+        choices=[("", "—"), *ReasonCategory.choices], label=_("Kind of reason"), required=False
+    )
     reason = forms.CharField(
         label=_("Reason"),
-        min_length=10,
-        max_length=2000,
+        required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("What went wrong and what you will correct."),
     )
@@ -61,7 +66,7 @@ class NewRequestForm(forms.Form):
 def request_list(request: HttpRequest) -> HttpResponse:
     user = authenticated_user(request)
     requests = selectors.requests_for(user).order_by("-submitted_at")
-    year = request.GET.get("academic_year", "")
+    year = query_text(request.GET, "academic_year", max_length=20)
     if year:
         requests = requests.filter(academic_year=year)
     return render(
@@ -91,12 +96,13 @@ def request_new(request: HttpRequest) -> HttpResponse:
     form = NewRequestForm(request.POST or None, teacher=user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        body = {
-            "journal": data["journal"].pk,
-            "wrong_entry_date": data["wrong_entry_date"].isoformat(),
-            "reason_category": data["reason_category"],
-            "reason": data["reason"],
-        }
+        body: dict[str, Any] = {"reason": data["reason"]}
+        if data["journal"] is not None:
+            body["journal"] = data["journal"].pk
+        if data["wrong_entry_date"] is not None:
+            body["wrong_entry_date"] = data["wrong_entry_date"].isoformat()
+        if data["reason_category"]:
+            body["reason_category"] = data["reason_category"]
         if data["lesson_types"]:
             body["lesson_types"] = data["lesson_types"]
         try:
@@ -188,7 +194,7 @@ def report(request: HttpRequest) -> HttpResponse:
         return render(request, "403.html", {"message": error.message}, status=403)
     periods = AcademicPeriod.objects.order_by("-starts_on")
     chosen = (
-        periods.filter(pk=request.GET.get("period") or 0).first()
+        periods.filter(pk=query_int(request.GET, "period") or 0).first()
         or periods.filter(reopenrequest__isnull=False).first()
         or periods.first()
     )

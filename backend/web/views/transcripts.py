@@ -17,25 +17,30 @@ from backend.academics.models import StudyGroup
 from backend.api.transcripts import preview, registry_file
 from backend.core.exceptions import ApplicationError
 from backend.core.http import authenticated_user, private_file
+from backend.core.params import query_choice, query_int
 from backend.transcripts import selectors, services
 from backend.transcripts.models import Batch, Notice, TranscriptKind, TranscriptRequest
+from backend.transcripts.selectors import REGISTRY_YEARS
 from backend.workflow import services as workflow
 from backend.workflow.models import ProcessInstance
 from backend.workflow.selectors import history_of
 
 
 class RequestForm(forms.Form):
+    """Turns the page's fields into the start form's values; the rules are those of
+    bpmn/forms/transcript_issuance/start.json and backend/transcripts/services.py."""
+
     kind = forms.ChoiceField(label=_("Kind"))
     whole = forms.BooleanField(label=_("The whole study"), required=False, initial=True)
     periods = forms.MultipleChoiceField(
         label=_("Or only these periods"), required=False, widget=forms.CheckboxSelectMultiple
     )
-    reason = forms.CharField(label=_("Reason"), max_length=500, help_text=_("Where you will present the transcript."))
+    reason = forms.CharField(label=_("Reason"), required=False, help_text=_("Where you will present the transcript."))
     language = forms.ChoiceField(label=_("Language"), choices=[("kk", "Қазақша"), ("ru", "Русский"), ("en", "English")])
     electronic = forms.BooleanField(
         label=_("Electronic copy (PDF signed with a QR code)"), required=False, initial=True
     )
-    paper_copies = forms.IntegerField(label=_("Paper copies"), min_value=0, max_value=10, initial=0)
+    paper_copies = forms.IntegerField(label=_("Paper copies"), required=False, initial=0)
 
     def __init__(self, *args: Any, student: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -156,11 +161,12 @@ def registry(request: HttpRequest) -> HttpResponse:
     user = authenticated_user(request)
     if not selectors.is_staff(user):
         return render(request, "403.html", status=403)
-    year = request.GET.get("year", "")
-    entries = selectors.registry(year=int(year) if year.isdigit() else None)
-    if request.GET.get("export") in ("csv", "xlsx"):
-        return registry_file(entries, request.GET["export"])
-    return render(request, "transcripts/registry.html", {"entries": entries[:500], "year": year})
+    year = query_int(request.GET, "year", minimum=REGISTRY_YEARS[0], maximum=REGISTRY_YEARS[1])
+    export = query_choice(request.GET, "export", ("", "csv", "xlsx"), "")
+    entries = selectors.registry(year=year)
+    if export:
+        return registry_file(entries, export)
+    return render(request, "transcripts/registry.html", {"entries": entries[:500], "year": year or ""})
 
 
 class BatchForm(forms.Form):

@@ -4,40 +4,31 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from backend.documents.supervisor import ConverterEndpoint, ConverterSupervisor
+from backend.documents.pool import ConverterPool
 
 
 class Command(BaseCommand):
     help = (
-        "Keep a warm LibreOffice (unoserver) running for PDF conversion: restart it when it dies or hangs, "
-        "stop it cleanly on SIGTERM/SIGINT."
+        "Serve PDF conversions: a queue in front of a small pool of warm LibreOffices (unoserver), each "
+        "replaced when it dies or hangs. Run it as a managed process (honcho, systemd); stops on SIGTERM."
     )
-    # Supervising LibreOffice needs neither the database nor the system checks.
+    # Converting needs neither the database nor the system checks.
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--interface", default=None, help="address to listen on (default QUJAT_CONVERTER_HOST)")
+        parser.add_argument("--port", type=int, default=None, help="port to listen on (default QUJAT_CONVERTER_PORT)")
         parser.add_argument(
-            "--interface",
-            default=None,
-            help="address the XML-RPC server listens on (default QUJAT_CONVERTER_HOST)",
-        )
-        parser.add_argument("--port", type=int, default=None, help="XML-RPC port (default QUJAT_CONVERTER_PORT)")
-        parser.add_argument(
-            "--uno-port",
-            type=int,
-            default=None,
-            help="LibreOffice's UNO port (default QUJAT_CONVERTER_UNO_PORT)",
+            "--workers", type=int, default=None, help="warm LibreOffices (default QUJAT_CONVERTER_WORKERS)"
         )
         parser.add_argument(
-            "--idle-timeout",
+            "--queue", type=int, default=None, help="requests that may wait at once (default QUJAT_CONVERTER_QUEUE)"
+        )
+        parser.add_argument(
+            "--timeout",
             type=float,
             default=None,
-            help="stop after this many seconds without a conversion (default: never)",
-        )
-        parser.add_argument(
-            "--exit-if-running",
-            action="store_true",
-            help="exit at once when another supervisor holds the port (default: wait and take over)",
+            help="seconds one conversion may take before its LibreOffice is replaced (default QUJAT_CONVERTER_TIMEOUT)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -47,18 +38,18 @@ class Command(BaseCommand):
                 f"QUJAT_CONVERTER_PYTHON={python} does not exist: unoserver runs under the Python that has "
                 "LibreOffice's uno module (`make setup` creates .venv-uno)"
             )
-        configured = ConverterEndpoint.from_settings()
-        interface = options["interface"] or configured.host
-        endpoint = ConverterEndpoint(
-            host=interface,
-            port=options["port"] or configured.port,
-            uno_port=options["uno_port"] or configured.uno_port,
-        )
-        supervisor = ConverterSupervisor(
-            endpoint=endpoint,
-            interface=interface,
+        port = options["port"] or settings.QUJAT_CONVERTER_PORT
+        pool = ConverterPool(
+            host=options["interface"] or settings.QUJAT_CONVERTER_HOST,
+            port=port,
             python=python,
-            conversion_timeout=int(settings.QUJAT_CONVERTER_TIMEOUT),
-            idle_timeout=options["idle_timeout"],
+            profiles=Path(settings.VAR_DIR) / f"converter-{port}",
+            workers=options["workers"] or settings.QUJAT_CONVERTER_WORKERS,
+            conversion_timeout=options["timeout"] or settings.QUJAT_CONVERTER_TIMEOUT,
+            queue_limit=options["queue"] or settings.QUJAT_CONVERTER_QUEUE,
+            queue_wait=settings.QUJAT_CONVERTER_QUEUE_WAIT,
         )
-        supervisor.run(wait_for_lock=not options["exit_if_running"])
+        try:
+            pool.run()
+        except OSError as error:
+            raise CommandError(f"cannot serve on port {port}: {error}") from error

@@ -47,9 +47,16 @@ async function renderPdf(viewer) {
 
 viewers.forEach((viewer) => renderPdf(viewer));
 
-// Bulk selection: the boxes live in the list (replaced by htmx), the form below it.
+// Bulk selection: the boxes live in the list (replaced by htmx), the form below it. What is ticked is kept
+// here, so a tick survives the list being reloaded by a search or a filter.
+const ticked = new Set();
+
 function updateBulkCount() {
-  const count = document.querySelectorAll("input[data-bulk-task]:checked").length;
+  document.querySelectorAll("input[data-bulk-task]").forEach((box) => {
+    if (box.checked) ticked.add(box.value);
+    if (ticked.has(box.value)) box.checked = true;
+  });
+  const count = ticked.size;
   document.querySelectorAll("[data-bulk-count]").forEach((el) => { el.textContent = String(count); });
   const button = document.querySelector("[data-testid='bulk-approve']");
   if (button) button.disabled = count === 0;
@@ -59,9 +66,29 @@ document.addEventListener("change", (event) => {
   const target = event.target;
   if (!(target instanceof HTMLInputElement)) return;
   if (target.matches("[data-bulk-all]")) {
-    document.querySelectorAll("input[data-bulk-task]").forEach((box) => { box.checked = target.checked; });
+    document.querySelectorAll("input[data-bulk-task]").forEach((box) => {
+      box.checked = target.checked;
+      if (box.checked) ticked.add(box.value); else ticked.delete(box.value);
+    });
   }
-  if (target.matches("[data-bulk-all], [data-bulk-task]")) updateBulkCount();
+  if (target.matches("[data-bulk-task]")) {
+    if (target.checked) ticked.add(target.value); else ticked.delete(target.value);
+  }
+  if (target.matches("[data-bulk-all], [data-bulk-task]")) // Ticks the current list does not show (a search hid them) are sent too.
+document.getElementById("bulk-form")?.addEventListener("submit", (event) => {
+  const form = event.currentTarget;
+  const shown = new Set(Array.from(document.querySelectorAll("input[data-bulk-task]:checked"), (box) => box.value));
+  ticked.forEach((id) => {
+    if (shown.has(id)) return;
+    const hidden = document.createElement("input");
+    hidden.type = "hidden";
+    hidden.name = "task";
+    hidden.value = id;
+    form.appendChild(hidden);
+  });
+});
+
+updateBulkCount();
 });
 
 // After htmx replaced the list, the "save these filters" form saves what is shown now.
@@ -71,7 +98,35 @@ document.body.addEventListener("htmx:afterSettle", () => {
   document.querySelectorAll("#saved-filter-query, #bulk-form input[name='query']").forEach((input) => {
     input.value = params.toString();
   });
-  updateBulkCount();
+  // Ticks the current list does not show (a search hid them) are sent too.
+document.getElementById("bulk-form")?.addEventListener("submit", (event) => {
+  const form = event.currentTarget;
+  const shown = new Set(Array.from(document.querySelectorAll("input[data-bulk-task]:checked"), (box) => box.value));
+  ticked.forEach((id) => {
+    if (shown.has(id)) return;
+    const hidden = document.createElement("input");
+    hidden.type = "hidden";
+    hidden.name = "task";
+    hidden.value = id;
+    form.appendChild(hidden);
+  });
+});
+
+updateBulkCount();
+});
+
+// Ticks the current list does not show (a search hid them) are sent too.
+document.getElementById("bulk-form")?.addEventListener("submit", (event) => {
+  const form = event.currentTarget;
+  const shown = new Set(Array.from(document.querySelectorAll("input[data-bulk-task]:checked"), (box) => box.value));
+  ticked.forEach((id) => {
+    if (shown.has(id)) return;
+    const hidden = document.createElement("input");
+    hidden.type = "hidden";
+    hidden.name = "task";
+    hidden.value = id;
+    form.appendChild(hidden);
+  });
 });
 
 updateBulkCount();
