@@ -381,7 +381,7 @@ def measure(runs: int, explain: bool) -> None:
     if explain:
         people = [user.pk, *selectors._substituted(user)]
         tasks = selectors.inbox_tasks(user=user, filters=selectors.InboxFilters(), people=people)
-        page_ids = tasks.order_by(*selectors.SORTS["due"][1]).values_list("pk", flat=True)[(deep - 1) * 25 : deep * 25]
+        page_ids = tasks.order_by(*selectors.SORTS["due"]).values_list("pk", flat=True)[(deep - 1) * 25 : deep * 25]
         sql, params = page_ids.query.sql_with_params()
         with connection.cursor() as cursor:
             cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)

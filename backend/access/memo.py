@@ -15,6 +15,7 @@ from backend.accounts.roles import Role
 from backend.accounts.selectors import role_holders
 from backend.core.exceptions import ApplicationError
 from backend.documents.exceptions import ConversionTimedOut, ConverterUnavailable
+from backend.documents.kinds import kind_get
 from backend.documents.letterhead import format_date, letterhead
 from backend.documents.models import GeneratedDocument
 from backend.documents.services import document_generate, document_request
@@ -27,15 +28,6 @@ from .models import AccessRequest
 MEMO_KIND = "login_request"
 MESSAGE_SIGNED = "memo_signed"
 MESSAGE_NOT_SIGNED = "memo_not_signed"
-# The official wording of the addressee line, already in the case each language's form uses.
-IT_HEAD_ADDRESSEE = {
-    "kk": "Ақпараттық технологиялар департаментінің басшысы",
-    "ru": "Руководителю департамента информационных технологий",
-}
-SIGNING_REASON = {
-    "kk": "Логин мен құпиясөз беру туралы қызметтік хат",
-    "ru": "Служебная записка о выдаче логина и пароля",
-}
 
 logger = logging.getLogger(__name__)
 
@@ -52,10 +44,7 @@ def memo_context(request: AccessRequest, language: str) -> dict[str, Any]:
     head = request.requested_by
     return {
         **letterhead(language),
-        "addressee": {
-            "position": IT_HEAD_ADDRESSEE[language],
-            "name": it_heads[0].user.short_name if it_heads else "",
-        },
+        "addressee": {"name": it_heads[0].user.short_name if it_heads else ""},
         "teachers": [
             {
                 "position": entry.position,
@@ -136,7 +125,7 @@ def memo_sign_now(*, request_id: int, signer_id: int) -> bool:
                 signer=signer,
                 language=language,
                 position=signer.position,
-                reason=SIGNING_REASON.get(language, SIGNING_REASON["ru"]),
+                reason=kind_get(MEMO_KIND).title_in(language),
             )
             AccessRequest.objects.filter(pk=request.pk).update(memo_signed_at=timezone.now(), signing_problem="")
             workflow.instance_message(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -13,6 +15,13 @@ from backend.accounts.models import OrgUnit, iin_validator
 from backend.documents.models import GeneratedDocument
 from backend.workflow.models import ProcessInstance
 
+# How a login request words the stages its case shares with other processes.
+STAGE_WORDING: dict[str, Any] = {
+    ProcessInstance.Stage.SIGNING: _("memo to be signed"),
+    ProcessInstance.Stage.APPROVAL: _("with the head of IT"),
+    ProcessInstance.Stage.PROVISIONING: _("accounts being created"),
+}
+
 
 class AccessRequest(models.Model):
     """One case of the login_request process: accounts for teachers or a student group, or a deactivation."""
@@ -21,21 +30,6 @@ class AccessRequest(models.Model):
         TEACHERS = "teachers", _("accounts for new teachers")
         STUDENTS = "students", _("accounts for a student group")
         OFFBOARDING = "offboarding", _("deactivation of an account")
-
-    class Stage(models.TextChoices):
-        SIGNING = "signing", _("memo to be signed")
-        APPROVAL = "approval", _("with the head of IT")
-        PROVISIONING = "provisioning", _("accounts being created")
-        ACTIVATION = "activation", _("waiting for the activation")
-        EXPIRED = "expired", _("activation links ran out")
-        COMPLETED = "completed", _("completed")
-        DEACTIVATED = "deactivated", _("account deactivated")
-        REFUSED = "refused", _("refused")
-        WITHDRAWN = "withdrawn", _("withdrawn")
-        CLOSED = "closed", _("closed without activation")
-        CANCELLED = "cancelled", _("cancelled")
-        INCIDENT = "incident", _("stopped by an error")
-        SUSPENDED = "suspended", _("suspended")
 
     class Outcome(models.TextChoices):
         COMPLETED = "completed", _("completed")
@@ -99,29 +93,11 @@ class AccessRequest(models.Model):
 
     @property
     def stage(self) -> str:
-        """Where the request stands, read from its case (the diagram decides, this only reports)."""
-        status = self.instance.status
-        if status == ProcessInstance.Status.CANCELLED:
-            return self.Stage.CANCELLED
-        if status == ProcessInstance.Status.ERROR:
-            return self.Stage.INCIDENT
-        if status == ProcessInstance.Status.SUSPENDED:
-            return self.Stage.SUSPENDED
-        if status == ProcessInstance.Status.COMPLETED:
-            # Withdrawing before signing is the one end that records no outcome.
-            return self.outcome or self.Stage.WITHDRAWN
-        if self.kind == self.Kind.TEACHERS and self.memo_signed_at is None:
-            return self.Stage.SIGNING
-        if self.kind != self.Kind.STUDENTS and self.approved_at is None:
-            return self.Stage.APPROVAL
-        if self.provisioned_at is None:
-            return self.Stage.PROVISIONING
-        if self.links_expire_at is not None and self.links_expire_at <= timezone.now():
-            return self.Stage.EXPIRED
-        return self.Stage.ACTIVATION
+        """Where the request stands: its case's stage (backend/workflow/stages.py)."""
+        return self.instance.stage
 
     def get_stage_display(self) -> str:
-        return str(self.Stage(self.stage).label)
+        return str(STAGE_WORDING.get(self.instance.stage) or self.instance.get_stage_display())
 
 
 class AccessEntry(models.Model):

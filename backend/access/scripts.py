@@ -7,8 +7,9 @@ from typing import Any
 from django.db import transaction
 
 from backend.accounts.models import User
-from backend.workflow.models import HumanTask
+from backend.workflow.models import Purpose
 from backend.workflow.scripting import InstanceContext, register_helper
+from backend.workflow.selectors import completed_with_purpose
 
 from . import memo, selectors
 from .activation_period import expires_at, remind_at, request_close, request_finish, request_remind, request_resend
@@ -38,13 +39,9 @@ def _record(context: InstanceContext) -> Record:
     return record
 
 
-def _submitted(request: AccessRequest, spec_id: str) -> dict[str, Any]:
-    """What the last completion of a task submitted (the form's decision and comment)."""
-    task = (
-        HumanTask.objects.filter(instance=request.instance, spec_id=spec_id, status=HumanTask.Status.COMPLETED)
-        .order_by("-completed_at", "-pk")
-        .first()
-    )
+def _submitted(request: AccessRequest, purpose: Purpose) -> dict[str, Any]:
+    """What the last completion of the step with this purpose submitted (the form's decision and comment)."""
+    task = completed_with_purpose(request.instance, purpose).first()
     return dict(task.submitted_data) if task else {}
 
 
@@ -93,7 +90,9 @@ def _access_provision(context: InstanceContext) -> Any:
     def access_provision() -> int:
         """Create or reuse the accounts; returns how many people must still set a password."""
         request = _request_of(context)
-        return request_provision(request=request, duplicates=_submitted(request, "duplicates"), record=_record(context))
+        return request_provision(
+            request=request, duplicates=_submitted(request, Purpose.EXISTING_ACCOUNTS), record=_record(context)
+        )
 
     return access_provision
 

@@ -30,6 +30,7 @@ from backend.core.http import authenticated_user
 from backend.core.ratelimit import client_address
 from backend.documents.models import GeneratedDocument
 from backend.signatures.models import Signature
+from backend.workflow.models import ProcessInstance
 
 from .workflow import Pagination
 
@@ -64,7 +65,7 @@ class AccessRequestSerializer(serializers.Serializer):
     instance = serializers.IntegerField(source="instance_id")
     kind = serializers.CharField()
     kind_display = serializers.CharField(source="get_kind_display")
-    stage = serializers.CharField()
+    stage = serializers.ChoiceField(choices=ProcessInstance.Stage.choices, source="instance.stage")
     stage_display = serializers.CharField(source="get_stage_display")
     subject = serializers.SerializerMethodField()
     requested_by = serializers.CharField(source="requested_by.username")

@@ -100,7 +100,7 @@ def _row_json(row: selectors.InboxRow) -> dict[str, Any]:
 
 
 INBOX_PARAMETERS = [
-    OpenApiParameter("scope", str, enum=[value for value, _label in selectors.Scope.choices]),
+    OpenApiParameter("scope", str, enum=list(selectors.Scope.values)),
     OpenApiParameter("process", str),
     OpenApiParameter("overdue", bool),
     OpenApiParameter("due_week", bool, description="Due before the end of this week (and not overdue)."),
@@ -125,8 +125,8 @@ class InboxListApi(APIView):
                 "page": page.number,
                 "pages": page.pages,
                 "page_size": page.size,
-                "next": f"{base}?{page.next_query}" if page.has_next else None,
-                "previous": f"{base}?{page.previous_query}" if page.has_previous else None,
+                "next": f"{base}?{page.filters.query_string(page=page.number + 1)}" if page.has_next else None,
+                "previous": f"{base}?{page.filters.query_string(page=page.number - 1)}" if page.has_previous else None,
                 "results": [_row_json(row) for row in page.rows],
             }
         )
@@ -277,9 +277,7 @@ class TaskPageSerializer(serializers.Serializer):
 def _task_page(task: HumanTask, user: User) -> dict[str, Any]:
     instance: ProcessInstance = task.instance
     definition = instance.definition
-    allowed, acting_for = acting_capacity(task, user)
-    contributes, contributing_for = selectors.may_contribute(task, user)
-    is_open = task.status == HumanTask.Status.OPEN
+    may = selectors.task_permissions(task, user)
     context = {"task_id": task.pk}
     number = instance.business_key or str(instance.pk)
     return {
@@ -290,13 +288,13 @@ def _task_page(task: HumanTask, user: User) -> dict[str, Any]:
         "subject": selectors.case_subject(task.subject_in(get_language()), definition.title_in(get_language()), number),
         "requester": _person(task.requester),
         "assignee": _person(task.assignee),
-        "can_complete": allowed and is_open and instance.status == ProcessInstance.Status.RUNNING,
-        "can_claim": allowed and is_open and task.assignee_id is None,
-        "can_release": is_open and task.assignee_id == user.pk,
-        "can_comment": contributes,
-        "acting_for": _person(acting_for or contributing_for),
+        "can_complete": may.can_complete,
+        "can_claim": may.can_claim,
+        "can_release": may.can_release,
+        "can_comment": may.can_contribute,
+        "acting_for": _person(may.acting_for),
         "form": forms.localized(definition.forms.get(task.spec_id, forms.EMPTY_FORM), get_language()),
-        "delegates": [_person(p) for p in selectors.delegates(task, user)] if allowed and is_open else [],
+        "delegates": [_person(p) for p in may.delegates],
         "documents": DocumentSerializer(selectors.documents_of(task), many=True, context=context).data,
         "comments": CommentSerializer(selectors.comments_of(instance), many=True).data,
         "attachments": AttachmentSerializer(selectors.attachments_of(instance), many=True, context=context).data,

@@ -28,6 +28,7 @@ from backend.core.params import query_choice, query_int, query_text
 from backend.documents.models import GeneratedDocument
 from backend.reopen import selectors, services
 from backend.reopen.models import ReopenRequest
+from backend.workflow.models import ProcessInstance
 
 from .workflow import Pagination
 
@@ -51,7 +52,7 @@ class JournalSerializer(serializers.Serializer):
 class RequestSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     instance = serializers.IntegerField(source="instance_id")
-    stage = serializers.CharField()
+    stage = serializers.ChoiceField(choices=ProcessInstance.Stage.choices, source="instance.stage")
     stage_display = serializers.CharField(source="get_stage_display")
     teacher = serializers.CharField(source="teacher.full_name")
     department = serializers.CharField(source="department.name")

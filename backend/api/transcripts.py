@@ -28,6 +28,7 @@ from backend.core.params import query_choice, query_int
 from backend.transcripts import selectors, services
 from backend.transcripts.models import Batch, Notice, TranscriptKind, TranscriptRequest
 from backend.transcripts.selectors import REGISTRY_YEARS
+from backend.workflow.models import ProcessInstance
 from backend.workflow.selectors import history_of
 
 from .workflow import Pagination
@@ -59,8 +60,8 @@ class RequestSerializer(serializers.Serializer):
     paper_copies = serializers.IntegerField()
     requested_at = serializers.DateTimeField()
     issue_due = serializers.DateTimeField()
-    stage = serializers.SerializerMethodField()
-    stage_display = serializers.SerializerMethodField()
+    stage = serializers.ChoiceField(choices=ProcessInstance.Stage.choices, source="instance.stage")
+    stage_display = serializers.CharField(source="instance.get_stage_display")
     number = serializers.CharField()
     issued_at = serializers.DateTimeField(allow_null=True)
     verification_id = serializers.SerializerMethodField()
@@ -70,12 +71,6 @@ class RequestSerializer(serializers.Serializer):
 
     def get_periods(self, request: TranscriptRequest) -> list[str]:
         return [p.title(get_language()) for p in request.periods.all()]
-
-    def get_stage(self, request: TranscriptRequest) -> str:
-        return selectors.stage_of(request)
-
-    def get_stage_display(self, request: TranscriptRequest) -> str:
-        return str(TranscriptRequest.Stage(selectors.stage_of(request)).label)
 
     def get_verification_id(self, request: TranscriptRequest) -> str | None:
         publication = getattr(request.document, "publication", None) if request.document else None

@@ -7,12 +7,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +18,7 @@ from backend.accounts.models import User
 from backend.accounts.selectors import active_substitutions, role_holders
 from backend.core.exceptions import NotFound
 from backend.core.models import pick_language
+from backend.documents.models import GeneratedDocument
 from backend.workflow.models import HumanTask, ProcessDefinition, ProcessInstance, TaskCandidate
 from backend.workflow.selectors import (
     acting_capacity,
@@ -42,23 +41,15 @@ class Scope:
     AVAILABLE = "available"  # offered to my role and not yet claimed
     COLLEAGUES = "colleagues"  # offered to my role, claimed by a colleague: read-only
 
-    choices = (
-        (ALL, _("All my tasks and my group's")),
-        (MINE, _("Assigned to me")),
-        (AVAILABLE, _("Not yet claimed")),
-        (COLLEAGUES, _("Claimed by colleagues")),
-    )
+    values = (ALL, MINE, AVAILABLE, COLLEAGUES)
 
 
 SORTS = {
-    "due": (_("Due date, soonest first"), (F("due_at").asc(nulls_last=True), F("created_at").asc(), F("pk").asc())),
-    "-due": (_("Due date, latest first"), (F("due_at").desc(nulls_last=True), F("created_at").desc(), F("pk").desc())),
-    "-created": (_("Newest first"), (F("created_at").desc(), F("pk").desc())),
-    "created": (_("Oldest first"), (F("created_at").asc(), F("pk").asc())),
-    "-priority": (
-        _("Priority, highest first"),
-        (F("priority").desc(), F("due_at").asc(nulls_last=True), F("pk").asc()),
-    ),
+    "due": (F("due_at").asc(nulls_last=True), F("created_at").asc(), F("pk").asc()),
+    "-due": (F("due_at").desc(nulls_last=True), F("created_at").desc(), F("pk").desc()),
+    "-created": (F("created_at").desc(), F("pk").desc()),
+    "created": (F("created_at").asc(), F("pk").asc()),
+    "-priority": (F("priority").desc(), F("due_at").asc(nulls_last=True), F("pk").asc()),
 }
 SORT_ALIASES = {"priority": "-priority"}
 NUMBER = re.compile(r"^#?(\d{1,12})$")
@@ -94,7 +85,7 @@ class InboxFilters:
         except (TypeError, ValueError):
             page_size = DEFAULT_PAGE_SIZE
         return cls(
-            scope=scope if scope in dict(Scope.choices) else Scope.ALL,
+            scope=scope if scope in Scope.values else Scope.ALL,
             process=str(params.get("process") or "")[:100],
             overdue=_flag(params.get("overdue")),
             due_week=_flag(params.get("due_week")),
@@ -146,40 +137,6 @@ class InboxRow:
     acting_for: User | None
     bulk: bool
 
-    # What the list prints, worked out once per row in Python: a 100-row page through template filters costs
-    # more than all of its queries.
-    @cached_property
-    def url(self) -> str:
-        return reverse("web:task", args=[self.task.pk])
-
-    @cached_property
-    def created_text(self) -> str:
-        return wording.local_text(self.task.created_at)
-
-    @cached_property
-    def created_iso(self) -> str:
-        return wording.local_iso(self.task.created_at)
-
-    @cached_property
-    def due_text(self) -> str:
-        return wording.local_text(self.task.due_at) if self.task.due_at else ""
-
-    @cached_property
-    def due_iso(self) -> str:
-        return wording.local_iso(self.task.due_at) if self.task.due_at else ""
-
-    @cached_property
-    def due_phrase(self) -> str:
-        return wording.due_phrase(self.task.due_at)
-
-    @cached_property
-    def priority_label(self) -> str:
-        return wording.priority_label(self.task.priority)
-
-    @cached_property
-    def priority_style(self) -> str:
-        return wording.priority_style(self.task.priority)
-
 
 @dataclass
 class InboxPage:
@@ -208,25 +165,6 @@ class InboxPage:
     @property
     def last_index(self) -> int:
         return min(self.total, self.number * self.size)
-
-    @property
-    def previous_query(self) -> str:
-        return self.filters.query_string(page=self.number - 1)
-
-    @property
-    def next_query(self) -> str:
-        return self.filters.query_string(page=self.number + 1)
-
-    @property
-    def links(self) -> list[tuple[int | None, str]]:
-        """(page number, query string) for the pagination, with None where pages are skipped."""
-        shown = sorted({1, self.pages, *range(max(1, self.number - 2), min(self.pages, self.number + 2) + 1)})
-        links: list[tuple[int | None, str]] = []
-        for index, number in enumerate(shown):
-            if index and number - shown[index - 1] > 1:
-                links.append((None, ""))
-            links.append((number, self.filters.query_string(page=number)))
-        return links
 
     @property
     def has_bulk(self) -> bool:
@@ -318,7 +256,7 @@ def inbox_page(*, user: User, filters: InboxFilters, now: datetime | None = None
     # The page's ids first: sorting and skipping touch only the task rows, and the joins and per-row lookups
     # below are done for the page alone, not for every task of the inbox.
     page_ids = list(
-        tasks.order_by(*SORTS[filters.sort][1]).values_list("pk", flat=True)[offset : offset + filters.page_size]
+        tasks.order_by(*SORTS[filters.sort]).values_list("pk", flat=True)[offset : offset + filters.page_size]
     )
     mine = TaskCandidate.objects.filter(task=OuterRef("pk"), user_id=user.pk)
     rows_qs = (
@@ -438,6 +376,36 @@ def may_contribute(task: HumanTask, user: User) -> tuple[bool, User | None]:
     return instance_participant(task.instance, user), None
 
 
+@dataclass(frozen=True)
+class TaskPermissions:
+    """Everything the task page (web and API) needs about what this person may do with this task."""
+
+    may_act: bool  # the task is theirs, or offered to them, or to whom they substitute
+    acting_for: User | None  # whom they act for as a substitute, on the task or in its case
+    can_complete: bool
+    can_claim: bool
+    can_release: bool
+    can_contribute: bool  # comment and attach files on the case
+    claimed_by_other: bool
+    delegates: list[User]  # colleagues they may hand the task to
+
+
+def task_permissions(task: HumanTask, user: User) -> TaskPermissions:
+    """What `user` may do with `task`, worked out once (who may act is asked once)."""
+    allowed, acting_for = acting_capacity(task, user)
+    is_open = task.status == HumanTask.Status.OPEN
+    return TaskPermissions(
+        may_act=allowed,
+        acting_for=acting_for,
+        can_complete=allowed and is_open and task.instance.status == ProcessInstance.Status.RUNNING,
+        can_claim=allowed and is_open and task.assignee_id is None,
+        can_release=is_open and task.assignee_id == user.pk,
+        can_contribute=allowed or instance_participant(task.instance, user),
+        claimed_by_other=task.assignee_id is not None and task.assignee_id != user.pk and not allowed,
+        delegates=delegates(task, user) if allowed and is_open else [],
+    )
+
+
 def delegates(task: HumanTask, user: User) -> list[User]:
     """Colleagues holding the task's role for its unit, to whom the person may hand the task."""
     if task.org_unit_id is None or not task.role or task.status != HumanTask.Status.OPEN:
@@ -467,22 +435,9 @@ def attachment_of_task(task: HumanTask, attachment_id: int) -> Attachment:
     return attachment
 
 
-def _document_model() -> Any:
-    # The documents app is developed alongside; until its models exist a case simply has no documents.
-    from django.apps import apps
-
-    try:
-        return apps.get_model("documents", "GeneratedDocument")
-    except LookupError:
-        return None
-
-
-def documents_of(task: HumanTask) -> list[Any]:
+def documents_of(task: HumanTask) -> list[GeneratedDocument]:
     """The case's generated documents the task shows (its `documents` property names kinds; none means all)."""
-    model = _document_model()
-    if model is None:
-        return []
-    documents = model.objects.filter(instance_id=task.instance_id).order_by("created_at", "pk")
+    documents = GeneratedDocument.objects.filter(instance_id=task.instance_id).order_by("created_at", "pk")
     routing = task.instance.definition.routing or {}
     wanted = routing.get("tasks", {}).get(task.spec_id, {}).get("properties", {}).get("documents", "")
     kinds = [kind.strip() for kind in str(wanted).split(",") if kind.strip()]
@@ -491,12 +446,11 @@ def documents_of(task: HumanTask) -> list[Any]:
     return list(documents.defer("context", "approval_sheet"))
 
 
-def document_of_task(task: HumanTask, document_id: int) -> Any:
+def document_of_task(task: HumanTask, document_id: int) -> GeneratedDocument:
     """A ready document of the task's case, or NotFound."""
-    model = _document_model()
-    document = None
-    if model is not None:
-        document = model.objects.filter(pk=document_id, instance_id=task.instance_id, status="ready").first()
+    document = GeneratedDocument.objects.filter(
+        pk=document_id, instance_id=task.instance_id, status=GeneratedDocument.Status.READY
+    ).first()
     if document is None or not document.pdf:
         raise NotFound(_("There is no such document."))
     return document

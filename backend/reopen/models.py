@@ -30,16 +30,6 @@ class Measure(models.TextChoices):
 
 
 class ReopenRequest(models.Model):
-    class Stage(models.TextChoices):
-        APPROVAL = "approval", _("collecting visas")
-        OPEN = "open", _("journal reopened")
-        CLOSING = "closing", _("grade sheet under review")
-        COMPLETED = "completed", _("completed")
-        REFUSED = "refused", _("refused")
-        CANCELLED = "cancelled", _("cancelled")
-        INCIDENT = "incident", _("stopped by an error")
-        SUSPENDED = "suspended", _("suspended")
-
     instance = models.OneToOneField(
         ProcessInstance, verbose_name=_("case"), on_delete=models.PROTECT, related_name="reopen_request"
     )
@@ -86,24 +76,13 @@ class ReopenRequest(models.Model):
 
     @property
     def stage(self) -> str:
-        """Where the request stands, read from its case (the diagram decides, this only reports)."""
-        status = self.instance.status
-        if status == ProcessInstance.Status.CANCELLED:
-            return self.Stage.CANCELLED
-        if status == ProcessInstance.Status.COMPLETED:
-            return self.Stage.COMPLETED if self.instance.data.get("outcome") == "completed" else self.Stage.REFUSED
-        if status == ProcessInstance.Status.ERROR:
-            return self.Stage.INCIDENT
-        if status == ProcessInstance.Status.SUSPENDED:
-            return self.Stage.SUSPENDED
-        if self.window_closed_at:
-            return self.Stage.CLOSING
-        if self.window_opened_at:
-            return self.Stage.OPEN
-        return self.Stage.APPROVAL
+        """Where the request stands: its case's stage (backend/workflow/stages.py)."""
+        return self.instance.stage
 
     def get_stage_display(self) -> str:
-        return str(self.Stage(self.stage).label)
+        if self.instance.stage == ProcessInstance.Stage.APPROVAL:
+            return str(_("collecting visas"))
+        return self.instance.get_stage_display()
 
     @property
     def window_open(self) -> bool:

@@ -283,17 +283,12 @@ def _lesson_types_text(request: ReopenRequest, language: str) -> str:
 def note_context(request: ReopenRequest, language: str) -> dict[str, Any]:
     people = _people(request)
     teacher = request.teacher
-    with override(language):
-        addressee_position = (
-            _("Dean of the school/faculty") if language == "kk" else _("To the vice-rector for academic affairs")
-        )
     specialty = request.group.specialty
     return {
         **letterhead(language),
-        "addressee": {
-            "position": addressee_position,
-            "name": people["school_dean"] if language == "kk" else people["vice_rector"],
-        },
+        # The Kazakh form is addressed to the school's dean, the Russian one to the vice-rector (the position is
+        # printed by the template).
+        "addressee": {"name": people["school_dean"] if language == "kk" else people["vice_rector"]},
         "wrong_entry_date": format_date(request.wrong_entry_date),
         "reason": request.reason.rstrip("."),
         "discipline": f"{request.discipline.code} {request.discipline.name_in(language)}",
@@ -361,8 +356,8 @@ def _proposal_context(request: ReopenRequest, language: str) -> dict[str, Any]:
     with override(language):
         return {
             **letterhead(language),
-            "addressee": {"position": _("To the vice-rector for academic affairs"), "name": people["vice_rector"]},
-            "head_of_or": {"name": people["head_of_or"], "position": _("Head of the Registrar office")},
+            "addressee": {"name": people["vice_rector"]},
+            "head_of_or": {"name": people["head_of_or"]},
             "academic_year": request.academic_year,
             "teacher": {"name": request.teacher.full_name, "position": request.teacher.position},
             "department": {"name": request.department.name_in(language)},

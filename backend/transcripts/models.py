@@ -51,16 +51,6 @@ class TranscriptKind(TranslatedNameModel):
 
 
 class TranscriptRequest(models.Model):
-    class Stage(models.TextChoices):
-        REVIEW = "review", _("being checked by the Registrar office")
-        QUESTION = "question", _("waiting for your answer")
-        SIGNING = "signing", _("being signed")
-        ISSUED = "issued", _("issued")
-        HANDED_OVER = "handed_over", _("paper copy handed over")
-        REFUSED = "refused", _("refused")
-        CANCELLED = "cancelled", _("cancelled")
-        INCIDENT = "incident", _("delayed by a technical problem")
-
     instance = models.OneToOneField(
         ProcessInstance, verbose_name=_("case"), on_delete=models.PROTECT, related_name="transcript_request"
     )

@@ -57,26 +57,6 @@ def unread_notices(user: User) -> QuerySet[Notice]:
     return Notice.objects.filter(user=user, read_at__isnull=True)
 
 
-def stage_of(request: TranscriptRequest) -> str:
-    """Where a request stands, read from its case."""
-    status = request.instance.status
-    if status == "cancelled":
-        return TranscriptRequest.Stage.CANCELLED
-    if status == "error":
-        return TranscriptRequest.Stage.INCIDENT
-    if request.issued_at:
-        handed = hasattr(request, "registry_entry") and request.registry_entry.received_on is not None
-        return TranscriptRequest.Stage.HANDED_OVER if handed else TranscriptRequest.Stage.ISSUED
-    if status == "completed":
-        return TranscriptRequest.Stage.REFUSED
-    open_specs = set(request.instance.tasks.filter(status="open").values_list("spec_id", flat=True))
-    if "answer" in open_specs:
-        return TranscriptRequest.Stage.QUESTION
-    if any(spec.startswith("sign_") for spec in open_specs):
-        return TranscriptRequest.Stage.SIGNING
-    return TranscriptRequest.Stage.REVIEW
-
-
 def signed_pdf_for(request: TranscriptRequest, user: User) -> PublishedDocument | None:
     """The issued, signed transcript if this person may download it (its holder, the Registrar office)."""
     publication = getattr(request.document, "publication", None) if request.document else None

@@ -33,9 +33,10 @@ from backend.documents.services import document_generate_now, document_request
 from backend.signatures.services import address_of, document_publish, document_sign, public_name, signing_certificate
 from backend.signatures.sheet import sheet_rows
 from backend.workflow import services as workflow
-from backend.workflow.models import HumanTask, ProcessInstance
+from backend.workflow.models import ProcessInstance, Purpose
 from backend.workflow.registry import ProcessHooks, StartSpec, register_process
 from backend.workflow.scripting import InstanceContext, register_helper
+from backend.workflow.selectors import completed_with_purpose, purpose_of
 from signing.qr import new_verification_id
 
 from .models import Batch, Notice, RegistryEntry, TranscriptKind, TranscriptRequest
@@ -180,7 +181,9 @@ def transcript_request_create(instance: ProcessInstance, start: StartSpec) -> No
 
 def transcript_check_task(instance: ProcessInstance, spec_id: str, data: dict[str, Any]) -> None:
     """Approving a transcript whose records have problems needs the staff to say they saw them."""
-    if spec_id != "review" or data.get("decision") != "approve" or data.get("problems_acknowledged"):
+    if data.get("decision") != "approve" or data.get("problems_acknowledged"):
+        return
+    if purpose_of(instance.definition, spec_id) != Purpose.REVIEW:
         return
     request = TranscriptRequest.objects.select_related("student").get(instance=instance)
     if transcript_of(request).problems:
@@ -290,14 +293,7 @@ def _transcript_draft(context: InstanceContext) -> Any:
 
 def _signer(request: TranscriptRequest) -> User:
     """Who signs: the person who completed the signing step, or the configured signer when it is automatic."""
-    signed = (
-        HumanTask.objects.filter(
-            instance=request.instance, spec_id__startswith="sign_", status=HumanTask.Status.COMPLETED
-        )
-        .select_related("completed_by")
-        .order_by("-completed_at")
-        .first()
-    )
+    signed = completed_with_purpose(request.instance, Purpose.SIGNATURE).select_related("completed_by").first()
     if signed is not None and signed.completed_by is not None:
         return signed.completed_by
     role, unit = signer_target(request.kind, request.student)
@@ -311,12 +307,7 @@ def _signer(request: TranscriptRequest) -> User:
 
 
 def _approver(request: TranscriptRequest) -> User:
-    reviewed = (
-        HumanTask.objects.filter(instance=request.instance, spec_id="review", status=HumanTask.Status.COMPLETED)
-        .select_related("completed_by")
-        .order_by("-completed_at")
-        .first()
-    )
+    reviewed = completed_with_purpose(request.instance, Purpose.REVIEW).select_related("completed_by").first()
     if reviewed is not None and reviewed.completed_by is not None:
         return reviewed.completed_by
     assert request.instance.started_by is not None  # noqa: S101 - batches are started by staff
@@ -416,11 +407,7 @@ def _handed_over(context: InstanceContext) -> Any:
     def transcript_handed_over(received_by: str, received_on: str) -> bool:
         request = _request_of(context)
         entry = RegistryEntry.objects.select_for_update().get(request=request)
-        task = (
-            HumanTask.objects.filter(instance=request.instance, spec_id="hand_over", status=HumanTask.Status.COMPLETED)
-            .order_by("-completed_at")
-            .first()
-        )
+        task = completed_with_purpose(request.instance, Purpose.HAND_OVER).first()
         entry.received_by = received_by
         entry.received_on = received_on
         entry.receiver_document = (task.submitted_data.get("receiver_document", "") if task else "")[:100]
@@ -438,12 +425,8 @@ def transcript_cancel(*, request: TranscriptRequest, user: User, reason: str) ->
     """The student may withdraw a request until it is approved."""
     if request.student.user_id != user.pk:
         raise Forbidden(_("Only the student who asked may withdraw the request."))
-    approved = HumanTask.objects.filter(
-        instance=request.instance,
-        spec_id="review",
-        status=HumanTask.Status.COMPLETED,
-        submitted_data__decision="approve",
-    ).exists()
+    reviews = completed_with_purpose(request.instance, Purpose.REVIEW)
+    approved = reviews.filter(submitted_data__decision="approve").exists()
     if approved or request.issued_at or request.instance.status != ProcessInstance.Status.RUNNING:
         raise Conflict(_("The request can no longer be withdrawn: it has been approved or has ended."))
     workflow.instance_cancel(instance_id=request.instance_id, user=user, reason=reason, by_requester=True)

@@ -10,9 +10,11 @@ def _deploy_after_migrate(sender: AppConfig, **kwargs: Any) -> None:
     if not getattr(settings, "QUJAT_DEPLOY_ON_MIGRATE", False):
         return
     from .deployment import default_diagrams, deploy_file
+    from .services import instances_restage
 
     for path in default_diagrams():
         deploy_file(path)
+    instances_restage()
 
 
 def _reroute_on_change(sender: type, instance: Any, **kwargs: Any) -> None:

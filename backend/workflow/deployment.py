@@ -12,12 +12,15 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from lxml import etree
 
 from backend.accounts.roles import Role
 
 from . import engine, forms
-from .models import ProcessDefinition
-from .scripting import check_source
+from .models import ProcessDefinition, Purpose
+from .scripting import check_source, helper_names
+from .stages import END_STAGES, RUNNING_STAGES
+from .variables import NS, check_process
 
 TITLE_LANGUAGES = ("kk", "ru", "en")
 # Lane and task properties the engine understands; anything else in a diagram is a typo.
@@ -35,7 +38,11 @@ TASK_PROPERTIES = ROUTING_PROPERTIES | {
     "bulk",
     "due_from",
     "documents",
+    "purpose",
+    "stage",
 }
+# Elements a case may wait at, and so declare the stage it is in meanwhile.
+WAITING_ELEMENTS = ("userTask", "manualTask", "receiveTask", "intermediateCatchEvent")
 
 
 @dataclass(frozen=True)
@@ -105,6 +112,12 @@ def _check_routing(diagram: Path, process: engine.ParsedProcess) -> None:
         for key in ("escalate_to", "role"):
             if task.properties.get(key) and task.properties[key] not in roles:
                 raise engine.DiagramError(f"{key} names an unknown role {task.properties[key]!r}", **where)
+        purpose = task.properties.get("purpose")
+        if purpose is not None and purpose not in Purpose.values:
+            raise engine.DiagramError(
+                f"purpose {purpose!r} is not one of {', '.join(Purpose.values)}",
+                **where,
+            )
         if task.properties.get("due"):
             try:
                 parse_due(task.properties["due"])
@@ -122,10 +135,60 @@ def parse_due(value: str) -> tuple[int, int]:
     raise ValueError(f"due must be like P2D or PT4H, not {value!r}")
 
 
+def _form_fields(diagram: Path, relative: str) -> set[str]:
+    path = (diagram.parent / relative).resolve()
+    try:
+        schema = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return set()  # a missing or broken form is refused by its own check, with its own message
+    return set(schema.get("properties", {})) if isinstance(schema, dict) else set()
+
+
+def _stages(diagram: Path, process: Any) -> dict[str, str]:
+    """Element id → the stage a case is in while it waits there or once it ended there (`stage` properties)."""
+    stages = {}
+    for prop in process.iterfind(".//spiffworkflow:property[@name='stage']", NS):
+        element = prop.getparent().getparent().getparent()
+        kind = etree.QName(element).localname
+        value = prop.get("value", "")
+        allowed = END_STAGES if kind == "endEvent" else RUNNING_STAGES if kind in WAITING_ELEMENTS else frozenset()
+        if value not in allowed:
+            where = f"an end event's stage is one of {', '.join(sorted(END_STAGES))}"
+            if kind in WAITING_ELEMENTS:
+                where = f"a waiting step's stage is one of {', '.join(sorted(RUNNING_STAGES))}"
+            elif kind != "endEvent":
+                where = "only steps a case waits at and end events have a stage"
+            raise engine.DiagramError(
+                f"stage {value!r} refused: {where}",
+                file=str(diagram),
+                line=prop.sourceline,
+                element=element.get("id", ""),
+            )
+        stages[element.get("id")] = value
+    return stages
+
+
+def _check_names(diagram: Path, xml: bytes) -> dict[str, dict[str, str]]:
+    """Refuse scripts, conditions, timers and routing that read what nothing provides (see variables.py), and
+    stages outside the vocabulary; returns each process's stages."""
+    tree = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    helpers = helper_names()
+    stages = {}
+    for process in tree.iterfind("bpmn:process", NS):
+        stages[process.get("id")] = _stages(diagram, process)
+        problems = check_process(process, form_fields=lambda relative: _form_fields(diagram, relative), helpers=helpers)
+        if problems:
+            first = problems[0]
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise engine.DiagramError(first.message + more, file=str(diagram), line=first.line, element=first.element)
+    return stages
+
+
 def prepare(path: Path) -> list[dict[str, Any]]:
     """Parse and check a diagram and its forms; nothing is stored."""
     xml = path.read_bytes()
     processes = engine.parse_diagram(xml, filename=str(path), check_script=lambda s, m: check_source(s, mode=m))
+    stages = _check_names(path, xml)
     prepared = []
     for process in processes:
         _check_routing(path, process)
@@ -174,6 +237,7 @@ def prepare(path: Path) -> list[dict[str, Any]]:
                     "has_timers": process.has_timers,
                     "tasks": tasks,
                     "process": process.properties,
+                    "stages": stages.get(process.key, {}),
                 },
             }
         )

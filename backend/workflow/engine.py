@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScript
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -438,6 +439,22 @@ class RunningProcess:
             )
             for task in self.workflow.get_tasks(state=TaskState.READY, manual=True)
         ]
+
+    def position(self) -> tuple[list[str], str | None]:
+        """Where the case stands: the steps it waits at (most recently reached first), and the end it reached."""
+        waiting = [
+            task
+            for task in self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED)
+            if task.task_spec.bpmn_id
+        ]
+        waiting.sort(key=lambda task: task.last_state_change, reverse=True)
+        ends = [
+            task
+            for task in self.workflow.get_tasks(state=TaskState.COMPLETED)
+            if isinstance(task.task_spec, EndEvent) and task.task_spec.bpmn_id
+        ]
+        end = max(ends, key=lambda task: task.last_state_change).task_spec.bpmn_id if ends else None
+        return [task.task_spec.bpmn_id for task in waiting], end
 
     def complete_user_task(self, task_id: UUID, data: dict[str, Any]) -> None:
         task = self.workflow.get_task_from_id(task_id)

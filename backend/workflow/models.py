@@ -42,6 +42,16 @@ class ProcessDefinition(models.Model):
         return pick_language(self.title, language) or self.key
 
 
+class Purpose(models.TextChoices):
+    """What Python needs to know about a user task: its `purpose` property in the diagram (never its id)."""
+
+    REVIEW = "review", _("the staff review that approves, asks or refuses")
+    ANSWER = "answer", _("the requester's answer to a question")
+    SIGNATURE = "signature", _("the signer's step")
+    HAND_OVER = "hand_over", _("handing over the paper copy")
+    EXISTING_ACCOUNTS = "existing_accounts", _("the decision on accounts that already exist")
+
+
 class ProcessInstance(models.Model):
     class Status(models.TextChoices):
         RUNNING = "running", _("running")
@@ -50,11 +60,42 @@ class ProcessInstance(models.Model):
         SUSPENDED = "suspended", _("suspended")
         ERROR = "error", _("error")
 
+    class Stage(models.TextChoices):
+        """Where a case stands, for the people it concerns (backend/workflow/stages.py works it out).
+
+        While it runs, the `stage` property of the step it waits at; once it ends, its `outcome` variable or
+        the `stage` of the end event it reached; and the case's status when it is suspended, stopped by an
+        error or cancelled.
+        """
+
+        IN_PROGRESS = "in_progress", _("in progress")
+        APPROVAL = "approval", _("awaiting approval")
+        REVIEW = "review", _("being checked by the Registrar office")
+        QUESTION = "question", _("waiting for your answer")
+        SIGNING = "signing", _("being signed")
+        OPEN = "open", _("journal reopened")
+        CLOSING = "closing", _("grade sheet under review")
+        PROVISIONING = "provisioning", _("with IT staff")
+        ACTIVATION = "activation", _("waiting for the activation")
+        EXPIRED = "expired", _("activation links ran out")
+        ISSUED = "issued", _("issued")
+        HANDED_OVER = "handed_over", _("paper copy handed over")
+        COMPLETED = "completed", _("completed")
+        DEACTIVATED = "deactivated", _("account deactivated")
+        CLOSED = "closed", _("closed without activation")
+        REFUSED = "refused", _("refused")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+        CANCELLED = "cancelled", _("cancelled")
+        SUSPENDED = "suspended", _("suspended")
+        ERROR = "error", _("stopped by an error")
+
     definition = models.ForeignKey(
         ProcessDefinition, verbose_name=_("definition"), on_delete=models.PROTECT, related_name="instances"
     )
     process_key = models.CharField(_("process key"), max_length=100, db_index=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.RUNNING)
+    # Saved with every change of the engine's state or the status; blank until first worked out.
+    stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices, blank=True, db_index=True)
     # «TR-2026-000123»: the process's prefix, the year the case started, the instance id; set when it starts.
     number = models.CharField(_("case number"), max_length=40, unique=True, null=True, blank=True)
     business_key = models.CharField(_("business key"), max_length=100, blank=True, db_index=True)

@@ -6,7 +6,6 @@ task's data as variables, the safe builtins, and the helpers bound to the runnin
 
 from __future__ import annotations
 
-import ast
 import datetime as _datetime
 import math
 from collections.abc import Callable, Iterable
@@ -125,8 +124,9 @@ def check_source(source: str, *, mode: str) -> None:
     _compile(source, mode)
 
 
-def referenced_names(expression: str) -> set[str]:
-    return {node.id for node in ast.walk(ast.parse(expression, mode="eval")) if isinstance(node, ast.Name)}
+def known_globals() -> frozenset[str]:
+    """Names every script may use besides process data and helpers: the safe builtins and modules."""
+    return frozenset(_BUILTINS) | {name for name in _base_globals() if not name.startswith("_")}
 
 
 class Sandbox:

@@ -14,7 +14,7 @@ from backend.accounts.roles import Role
 from backend.accounts.selectors import active_substitutions, user_has_role
 from backend.core.exceptions import NotFound
 
-from .models import HistoryEvent, HumanTask, ProcessDefinition, ProcessInstance, TaskCandidate
+from .models import HistoryEvent, HumanTask, ProcessDefinition, ProcessInstance, Purpose, TaskCandidate
 
 
 def latest_definitions() -> list[ProcessDefinition]:
@@ -87,6 +87,36 @@ def filter_tasks(
     if due_before:
         tasks = tasks.filter(due_at__lt=due_before)
     return tasks
+
+
+def _task_properties(definition: ProcessDefinition) -> dict[str, dict[str, str]]:
+    tasks = (definition.routing or {}).get("tasks", {})
+    return {spec: info.get("properties", {}) for spec, info in tasks.items()}
+
+
+def purpose_of(definition: ProcessDefinition, spec_id: str) -> str:
+    """The `purpose` property of a user task in the diagram ("" when it has none)."""
+    return specs_with_purpose(definition).get(spec_id, "")
+
+
+def specs_with_purpose(definition: ProcessDefinition) -> dict[str, str]:
+    """Task id → purpose in the case's version; a version deployed before its diagram declared purposes
+    borrows them from the latest version of the process."""
+    purposes = {spec: p["purpose"] for spec, p in _task_properties(definition).items() if p.get("purpose")}
+    if purposes:
+        return purposes
+    latest = ProcessDefinition.objects.filter(key=definition.key).order_by("-version").only("routing").first()
+    if latest is None or latest.pk == definition.pk:
+        return {}
+    return {spec: p["purpose"] for spec, p in _task_properties(latest).items() if p.get("purpose")}
+
+
+def completed_with_purpose(instance: ProcessInstance, purpose: Purpose) -> QuerySet[HumanTask]:
+    """The case's completed tasks whose step has this purpose, the latest first."""
+    specs = [spec for spec, declared in specs_with_purpose(instance.definition).items() if declared == purpose]
+    return HumanTask.objects.filter(instance=instance, spec_id__in=specs, status=HumanTask.Status.COMPLETED).order_by(
+        "-completed_at", "-pk"
+    )
 
 
 def history_of(instance: ProcessInstance) -> QuerySet[HistoryEvent]:

@@ -12,11 +12,13 @@ import threading
 from collections import OrderedDict
 from datetime import datetime, timedelta
 from functools import partial
+from itertools import groupby
 from typing import Any
 from uuid import UUID
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,6 +37,7 @@ from .registry import StartSpec, hooks_for
 from .routing import route, task_properties
 from .scripting import InstanceContext, Sandbox
 from .selectors import acting_capacity, can_start, visible_task
+from .stages import case_stage, declared_stages
 
 OPERATOR_ROLES = (Role.REGISTRAR_HEAD, Role.ADMINISTRATOR)
 
@@ -155,14 +158,22 @@ class _Operation:
             self.save()
             self.history("error", {"task": error.task_spec, "message": str(error), "line": error.line}, actor=None)
 
+    def stage(self) -> str:
+        waiting, end = self.process.position()
+        outcome = self.process.data.get("outcome")
+        stages = declared_stages(self.definition)
+        return case_stage(status=self.instance.status, waiting=waiting, end=end, outcome=outcome, stages=stages)
+
     def save(self) -> None:
         instance = self.instance
         instance.state = self.process.state()
         instance.data = _json(self.process.data)
+        instance.stage = self.stage()
         updated = ProcessInstance.objects.filter(pk=instance.pk, version=instance.version).update(
             state=instance.state,
             data=instance.data,
             status=instance.status,
+            stage=instance.stage,
             incident=instance.incident,
             completed_at=instance.completed_at,
             version=instance.version + 1,
@@ -468,12 +479,53 @@ def task_delegate(*, task_id: int, user: User, to_user: User) -> HumanTask:
             _("Delegate only to a colleague with the same role and scope."),
             fields={"to_user": [_("This person does not hold the same role for this unit.")]},
         )
+    _task_assign(operation, task, to_user)
+    return task
+
+
+def _task_assign(operation: _Operation, task: HumanTask, to_user: User, **why: str) -> None:
+    """Give the task to a person, in the case's history, and tell them (the notice a new task sends)."""
     task.assignee = to_user
     task.save(update_fields=["assignee"])
     TaskCandidate.objects.get_or_create(task=task, user=to_user)
-    operation.history("delegated", {"task": task.pk, "to": to_user.username})
+    operation.history("delegated", {"task": task.pk, "to": to_user.username, **why})
     transaction.on_commit(partial(signals.task_created.send, sender=None, task_id=task.pk))
-    return task
+
+
+@transaction.atomic
+def tasks_hand_over(
+    *, from_user: User, to_user: User, actor: User | None, reason: str, skip_instance: int | None = None
+) -> int:
+    """Open tasks only `from_user` could do go to `to_user`; shared ones just lose `from_user` (someone who
+    left). Each case changes under its own lock, taken in the order of its id, so two hand-overs never
+    deadlock; `skip_instance` is the case the caller is already changing. Returns how many tasks moved."""
+    mine = Q(assignee=from_user) | Q(
+        Exists(TaskCandidate.objects.filter(task=OuterRef("pk"), user=from_user, is_open=True))
+    )
+    tasks = list(
+        HumanTask.objects.filter(mine, status=HumanTask.Status.OPEN)
+        .exclude(instance_id=skip_instance)
+        .order_by("instance_id", "pk")
+    )
+    moved = 0
+    for instance_id, in_case in groupby(tasks, key=lambda task: task.instance_id):
+        operation = _Operation.lock(instance_id, actor)
+        for task in in_case:
+            task.refresh_from_db()
+            if task.status != HumanTask.Status.OPEN:
+                continue
+            TaskCandidate.objects.filter(task=task, user=from_user).delete()
+            others = list(TaskCandidate.objects.filter(task=task).select_related("user").order_by("pk"))
+            if task.assignee_id != from_user.pk and others:
+                candidates = [{"user": c.user.username, "acting_for": None} for c in others]
+                operation.history(
+                    "candidates_changed",
+                    {"task": task.pk, "candidates": candidates, "reason": reason, "removed": from_user.username},
+                )
+                continue
+            _task_assign(operation, task, to_user, **{"from": from_user.username, "reason": reason})
+            moved += 1
+    return moved
 
 
 @transaction.atomic
@@ -546,6 +598,17 @@ def instance_retry(*, instance_id: int, user: User, data: dict[str, Any] | None 
     operation.history("retried", {"data": _json(data or {})})
     operation.advance()
     return operation.instance
+
+
+def instances_restage() -> int:
+    """Work out the stage of cases saved before stages existed (run after deploying diagrams that declare them)."""
+    restaged = 0
+    for instance_id in ProcessInstance.objects.filter(stage="").values_list("pk", flat=True).order_by("pk"):
+        with transaction.atomic():
+            operation = _Operation.lock(instance_id, None)
+            ProcessInstance.objects.filter(pk=instance_id).update(stage=operation.stage())
+        restaged += 1
+    return restaged
 
 
 def _fire_one(timer_id: int, now: datetime) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,9 +12,11 @@ from django.test import Client
 from backend.academics.models import Journal
 from backend.access.models import AccessEntry, AccessRequest
 from backend.accounts.models import RoleAssignment, User
+from backend.workflow.deployment import deploy_file
 from backend.workflow.models import HistoryEvent, ProcessInstance
 from tests.access.conftest import act, activate, approved, links_to, open_specs, teacher
 from tests.conftest import api_as, user
+from tests.workflow.conftest import diagram_with_renamed_steps
 
 pytestmark = [pytest.mark.django_db, pytest.mark.converter]
 
@@ -96,3 +99,23 @@ def test_a_second_account_with_the_same_name_gets_a_number(demo: None, django_ca
         act(instance_id, "it_staff1", "provision_task", done=True)
     entry = AccessRequest.objects.get(instance_id=instance_id).entries.get()
     assert entry.account.username == "g.abdigaliyeva2"
+
+
+def test_the_decision_on_existing_accounts_is_found_by_its_purpose_not_its_id(
+    demo: None, django_capture_on_commit_callbacks: Any, tmp_path: Path
+) -> None:
+    # Given the login request diagram with IT's decision on existing accounts renamed in a modeler
+    source = Path(__file__).resolve().parents[2] / "bpmn" / "login_request.bpmn"
+    deploy_file(diagram_with_renamed_steps(source, tmp_path, {"duplicates": "decide_on_known_people"}))
+    taken_iin = user("student5").iin
+    instance_id = approved(django_capture_on_commit_callbacks, teacher(1), teacher(2, iin=taken_iin))
+    assert open_specs(instance_id) == ["decide_on_known_people"]
+
+    # When IT refuse the person whose IIN is taken
+    with django_capture_on_commit_callbacks(execute=True):
+        act(instance_id, "it_staff1", "decide_on_known_people", decision="refuse", comment="Это студент")
+
+    # Then provisioning followed that decision: the other person is invited, nobody's account is duplicated
+    access = AccessRequest.objects.get(instance_id=instance_id)
+    assert {e.last_name: e.status for e in access.entries.all()} == {"Әбдіғалиева": "invited", "Щербаков": "refused"}
+    assert access.stage == "activation"

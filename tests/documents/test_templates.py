@@ -1,12 +1,21 @@
-"""Every shipped template, in each of its languages, becomes a PDF/A-2b that prints its example data."""
+"""Every shipped template, in each of its languages, becomes a PDF/A-2b that prints its example data.
+
+The .docx files are the only source of the forms' wording (document_templates/README.md): these tests are
+what checks an edit made in Word or LibreOffice.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
+from docxtpl import DocxTemplate
+from jinja2 import StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
 
 from backend.documents.kinds import KINDS
 from backend.documents.services import document_generate_now
@@ -24,6 +33,17 @@ NOT_PRINTED: dict[str, set[str]] = {
     "transcript": {"ais_name", "holder.last_name", "holder.first_name", "holder.patronymic"},
     "approval_sheet": {"university", "ais_name"},
 }
+# Page counts with the example contexts; every other template fits on one or two pages.
+PAGES = {"transcript": (2, 3), "approval_sheet": (1, 1)}
+# Lines a template prints only when a value asks for them: (kind, the value that turns the line off, the line).
+OPTIONAL_LINES = {
+    ("explanatory_note", "kk"): ({"late": False}, "Мерзімі бұзылып"),
+    ("explanatory_note", "ru"): ({"late": False}, "нарушением срока"),
+    ("transcript", "kk"): ({"verification_url": ""}, "Түпнұсқалығын тексеру"),
+    ("transcript", "ru"): ({"verification_url": ""}, "Проверить подлинность"),
+    ("transcript", "en"): ({"verification_url": ""}, "Verify at"),
+}
+TEMPLATES_DIR = Path(settings.DOCUMENT_TEMPLATES_DIR)
 
 
 def printed_values(kind: str, language: str, value: Any, path: str = "") -> Iterator[tuple[str, str]]:
@@ -58,6 +78,51 @@ def test_every_template_prints_its_example_in_a_pdfa(kind: str, language: str) -
     missing = [path for path, value in printed_values(kind, language, context) if value not in text]
     assert missing == []
     assert [tag for tag in LEFTOVER_TAGS if tag in text.layout] == []
+    # with its optional lines (the example turns them on)
+    if (kind, language) in OPTIONAL_LINES:
+        assert OPTIONAL_LINES[(kind, language)][1] in text.layout
+    # on the number of pages the form is meant to have
+    low, high = PAGES.get(kind, (1, 2))
+    assert low <= pdf_pages(pdf) <= high
+
+
+def test_every_template_file_is_a_registered_kind_with_an_example() -> None:
+    # Given the files in document_templates/ and its examples/
+    files = {path.stem for path in TEMPLATES_DIR.glob("*.docx")}
+    examples = {path.stem for path in (TEMPLATES_DIR / "examples").glob("*.json")}
+
+    # Then each registered kind and language has exactly one template and one example, and nothing else is there
+    registered = {f"{kind}.{language}" for kind, language in TEMPLATES}
+    assert files == registered
+    assert examples == registered
+
+
+@pytest.mark.parametrize(("kind", "language"), TEMPLATES, ids=[f"{k}.{lang}" for k, lang in TEMPLATES])
+def test_every_tag_of_a_template_has_a_value_in_its_example(kind: str, language: str) -> None:
+    # Given the template and its example, rendered strictly (a misspelt or unknown tag fails instead of
+    # printing a blank, as it does in the product)
+    template = DocxTemplate(TEMPLATES_DIR / f"{kind}.{language}.docx")
+    strict = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
+
+    # When it is rendered, then nothing is missing
+    template.render(example(kind, language), jinja_env=strict)
+
+
+@pytest.mark.parametrize(
+    ("kind", "language"), sorted(OPTIONAL_LINES), ids=[f"{k}.{lang}" for k, lang in sorted(OPTIONAL_LINES)]
+)
+def test_an_optional_line_is_printed_only_when_asked_for(kind: str, language: str) -> None:
+    # Given the example with its optional line turned off
+    off, line = OPTIONAL_LINES[(kind, language)]
+
+    # When the document is generated without it
+    context = {**example(kind, language), **off}
+    document = document_generate_now(kind=kind, language=language, context=context, key=f"off-{kind}")
+
+    # Then the line is gone and the rest is there
+    text = PdfText(document.pdf.read())
+    assert line not in text.layout
+    assert context["number"] in text
 
 
 def test_the_transcript_lists_all_sixty_disciplines_over_two_pages() -> None:

@@ -77,6 +77,60 @@ def test_a_new_version_only_when_the_content_changes_and_running_instances_keep_
             'name="case_prefix" value="e-t"',
             "qujat_engine_test: case_prefix must be 2-4 capital Latin letters, not 'e-t'",
         ),
+        # Names a script, condition, timer or routing property reads must be provided before the step.
+        (
+            "unknown_helper.bpmn",
+            "rounds = rounds + 1",
+            "rounds = rounds + count_rounds()",
+            "count: calls count_rounds(), which no process app registers",
+        ),
+        (
+            "undeclared_in_condition.bpmn",
+            'decision == "approve"',
+            'verdict == "approve"',
+            "Flow_decided_split: reads verdict, which the process never declares or sets before this step",
+        ),
+        (
+            "set_only_later.bpmn",
+            "priority = 2 if days &gt; 3 else 1",
+            "priority = 2 if escalated else 1",
+            "count: reads escalated, which the process never declares or sets before this step",
+        ),
+        (
+            "undeclared_start_variable.bpmn",
+            'value="department school rounds returns"',
+            'value="department school returns"',
+            "count: reads rounds, which the process never declares or sets before this step",
+        ),
+        ("undeclared_in_timer.bpmn", '"PT1H"', "deadline", "registrar_late: reads deadline, which the process"),
+        # Purposes and stages come from a small vocabulary.
+        (
+            "unknown_stage.bpmn",
+            '<spiffworkflow:property name="form" value="forms/review.json" />',
+            '<spiffworkflow:property name="form" value="forms/review.json" />'
+            '<spiffworkflow:property name="stage" value="approved" />',
+            "review: stage 'approved' refused: a waiting step's stage is one of",
+        ),
+        (
+            "end_stage_on_a_task.bpmn",
+            '<spiffworkflow:property name="form" value="forms/review.json" />',
+            '<spiffworkflow:property name="form" value="forms/review.json" />'
+            '<spiffworkflow:property name="stage" value="refused" />',
+            "review: stage 'refused' refused: a waiting step's stage is one of",
+        ),
+        (
+            "unknown_purpose.bpmn",
+            '<spiffworkflow:property name="form" value="forms/review.json" />',
+            '<spiffworkflow:property name="form" value="forms/review.json" />'
+            '<spiffworkflow:property name="purpose" value="approval" />',
+            "review: purpose 'approval' is not one of review, answer, signature, hand_over, existing_accounts",
+        ),
+        (
+            "undeclared_in_routing.bpmn",
+            'name="scope" value="department"',
+            'name="scope" value="faculty"',
+            "review: the scope property reads faculty, which the process never declares or sets before it",
+        ),
     ],
 )
 def test_bad_files_are_refused_naming_file_line_and_element(
@@ -89,6 +143,30 @@ def test_bad_files_are_refused_naming_file_line_and_element(
     assert expected in message
     assert message.split(str(path) + ":")[1].split(":")[0].isdigit()  # a line number follows the file
     assert ProcessDefinition.objects.count() == before
+
+
+def test_a_name_refusal_points_at_the_line_inside_the_script(
+    demo: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a two-line script whose second line calls a helper nobody registered
+    path = variant(tmp_path, "second_line.bpmn", "priority = 2 if days &gt; 3 else 1", "priority = no_such_helper()")
+
+    # When it is deployed, then the refusal names the script's second line
+    message = deploy(path, capsys)
+    script_line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if "no_such_helper" in text)
+    assert f"{path}:{script_line}: count: calls no_such_helper()" in message
+
+
+def test_check_stores_nothing(demo: None, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given the test diagram, never deployed
+    ProcessDefinition.objects.filter(key="qujat_engine_test").delete()
+
+    # When it is only checked
+    call_command("deploy_processes", "--check", str(SOURCE))
+
+    # Then it would deploy, and nothing is stored
+    assert "qujat_engine_test would deploy" in capsys.readouterr().out
+    assert not ProcessDefinition.objects.filter(key="qujat_engine_test").exists()
 
 
 def test_a_missing_form_file_is_refused(demo: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,6 +1,7 @@
 """Forms, permissions, incidents and operations (suspend, resume, cancel, retry)."""
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -111,6 +112,8 @@ def test_a_failing_script_is_an_incident_that_an_operator_retries(engine_test_pr
     failing = diagram_variant(
         tmp_path, "failing.bpmn", "priority = 2 if days &gt; 3 else 1", "priority = 2 if days &gt; limit else 1"
     )
+    # The diagram declares `limit` as start data (deployment accepts it), but the start does not bring it.
+    failing.write_text(failing.read_text().replace('value="department school', 'value="limit department school'))
     deploy_file(failing)
     instance = start()
     services.task_complete(task_id=open_task(instance).pk, user=user("teacher1"), data={"title": "x", "days": 5})
@@ -175,3 +178,53 @@ def test_tasks_follow_a_new_acting_head(engine_test_process: object) -> None:
     assert review.completed_for == user("department_head1")
     completed = HistoryEvent.objects.filter(instance=instance, kind="completed").last()
     assert completed.payload["acting_for"] == "department_head1"
+
+
+def test_a_leavers_tasks_are_handed_over_with_the_notice_a_delegation_sends(
+    engine_test_process: object, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.core import mail
+
+    from backend.accounts.models import OrgUnit
+    from tests.factories import RoleAssignmentFactory
+
+    # Given a task only teacher1 may do, and one offered to two heads of the department
+    RoleAssignmentFactory(
+        user=user("department_head2"), role="department_head", org_unit=OrgUnit.objects.get(code="dept-anatomy")
+    )
+    mine = start()
+    write = open_task(mine)
+    other = start()
+    services.task_complete(task_id=open_task(other).pk, user=user("teacher1"), data={"title": "x", "days": 1})
+    review = open_task(other)
+    assert set(review.candidates.values_list("user__username", flat=True)) == {"department_head1", "department_head2"}
+    leaving, colleague = user("department_head1"), user("department_head2")
+
+    # When teacher1's and the first head's tasks are handed over
+    with django_capture_on_commit_callbacks(execute=True):
+        moved = services.tasks_hand_over(
+            from_user=user("teacher1"), to_user=colleague, actor=user("it_staff1"), reason="account_deactivated"
+        )
+        shared = services.tasks_hand_over(
+            from_user=leaving, to_user=colleague, actor=user("it_staff1"), reason="account_deactivated"
+        )
+
+    # Then the task only teacher1 could do is the colleague's, in the case's history, and they are told
+    write.refresh_from_db()
+    assert (moved, write.assignee) == (1, colleague)
+    event = HistoryEvent.objects.get(instance=mine, kind="delegated")
+    assert event.payload == {
+        "task": write.pk,
+        "to": colleague.username,
+        "from": "teacher1",
+        "reason": "account_deactivated",
+    }
+    assert event.actor == user("it_staff1")
+    assert [m for m in mail.outbox if m.to == [colleague.email]]
+    # and the shared one just loses the head who left
+    assert shared == 0
+    review.refresh_from_db()
+    assert review.assignee is None
+    assert leaving.username not in set(review.candidates.values_list("user__username", flat=True))
+    changed = HistoryEvent.objects.get(instance=other, kind="candidates_changed")
+    assert changed.payload["removed"] == leaving.username

@@ -27,7 +27,9 @@ from backend.inbox.timeline import timeline
 from backend.workflow import forms
 from backend.workflow import services as workflow
 from backend.workflow.models import HumanTask, ProcessInstance
-from backend.workflow.selectors import acting_capacity, visible_task
+from backend.workflow.selectors import visible_task
+
+from .inbox_list import SCOPES, SORTS, PageView
 
 View = Callable[..., HttpResponseBase]
 
@@ -59,15 +61,15 @@ def _is_htmx(request: HttpRequest) -> bool:
 def inbox(request: HttpRequest) -> HttpResponse:
     user = authenticated_user(request)
     filters = selectors.InboxFilters.from_query(request.GET)
-    page = selectors.inbox_page(user=user, filters=filters)
+    page = PageView(selectors.inbox_page(user=user, filters=filters))
     context: dict[str, Any] = {"page": page, "filters": page.filters}
     if _is_htmx(request):
         # Only the list is replaced: no request context, so the header's queries are not run for nothing.
         return HttpResponse(render_to_string("inbox/_list.html", context))
     context.update(
         processes=selectors.process_choices(),
-        scopes=selectors.Scope.choices,
-        sorts=[(key, label) for key, (label, _order) in selectors.SORTS.items()],
+        scopes=SCOPES,
+        sorts=SORTS,
         page_sizes=selectors.PAGE_SIZES,
         saved_filters=list(selectors.saved_filters(user)),
         current_query=page.filters.query_string(with_paging=False),
@@ -132,14 +134,9 @@ def _task_page(
 ) -> HttpResponse:
     instance: ProcessInstance = task.instance
     definition = instance.definition
-    allowed, acting_for = acting_capacity(task, user)
-    is_open = task.status == HumanTask.Status.OPEN
-    can_complete = allowed and is_open and instance.status == ProcessInstance.Status.RUNNING
-    if form is None and can_complete:
+    may = selectors.task_permissions(task, user)
+    if form is None and may.can_complete:
         form = task_form(definition.forms.get(task.spec_id), language=get_language())
-    contributes, contributing_for = selectors.may_contribute(task, user)
-    claimed_by_other = task.assignee_id is not None and task.assignee_id != user.pk and not allowed
-    delegates = selectors.delegates(task, user) if allowed and is_open else []
     documents = selectors.documents_of(task)
     number = instance.business_key or str(instance.pk)
     context = {
@@ -148,14 +145,14 @@ def _task_page(
         "process_title": definition.title_in(),
         "subject": selectors.case_subject(task.subject_in(), definition.title_in(), number),
         "number": number,
-        "form": form if can_complete else None,
-        "can_complete": can_complete,
-        "can_claim": allowed and is_open and task.assignee_id is None,
-        "can_release": is_open and task.assignee_id == user.pk,
-        "delegates": delegates,
-        "acting_for": acting_for or contributing_for,
-        "claimed_by_other": claimed_by_other,
-        "contributes": contributes,
+        "form": form if may.can_complete else None,
+        "can_complete": may.can_complete,
+        "can_claim": may.can_claim,
+        "can_release": may.can_release,
+        "delegates": may.delegates,
+        "acting_for": may.acting_for,
+        "claimed_by_other": may.claimed_by_other,
+        "contributes": may.can_contribute,
         "documents": documents,
         "comments": list(selectors.comments_of(instance)),
         "attachments": list(selectors.attachments_of(instance)),

@@ -22,6 +22,7 @@ from backend.transcripts import selectors, services
 from backend.transcripts.models import Batch, Notice, TranscriptKind, TranscriptRequest
 from backend.transcripts.selectors import REGISTRY_YEARS
 from backend.workflow import services as workflow
+from backend.workflow.models import ProcessInstance
 from backend.workflow.selectors import history_of
 
 
@@ -67,7 +68,7 @@ def cabinet(request: HttpRequest) -> HttpResponse:
         request,
         "transcripts/cabinet.html",
         {
-            "rows": [(r, TranscriptRequest.Stage(selectors.stage_of(r)).label) for r in requests],
+            "rows": [(r, r.instance.get_stage_display()) for r in requests],
             "notices": notices,
             "student": student,
             "is_staff": selectors.is_staff(user),
@@ -122,7 +123,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         except ApplicationError as error:
             messages.error(request, error.message)
         return redirect("web:transcript-detail", pk=pk)
-    stage = selectors.stage_of(transcript_request)
+    stage = transcript_request.instance.stage
     publication = getattr(transcript_request.document, "publication", None) if transcript_request.document else None
     return render(
         request,
@@ -130,11 +131,12 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "r": transcript_request,
             "stage": stage,
-            "stage_display": TranscriptRequest.Stage(stage).label,
+            "stage_display": transcript_request.instance.get_stage_display(),
             "history": [e for e in history_of(transcript_request.instance) if e.kind not in ("task_created",)],
             "preview": preview(transcript_request),
             "publication": publication,
-            "can_cancel": transcript_request.student.user_id == user.pk and stage in ("review", "question"),
+            "can_cancel": transcript_request.student.user_id == user.pk
+            and stage in (ProcessInstance.Stage.REVIEW, ProcessInstance.Stage.QUESTION),
             "can_download": selectors.signed_pdf_for(transcript_request, user) is not None,
         },
     )
