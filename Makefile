@@ -10,7 +10,7 @@ PORT ?= 8000
 # Printed in QR codes and e-mail links; follows the port `make run` serves on.
 run: export QUJAT_SITE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test setup system-packages messages translations lint typecheck check-bpmn pytest lock clean-var
+.PHONY: run test setup system-packages messages translations lint typecheck schema check-bpmn pytest lock clean-var
 
 run: setup
 	$(PY) manage.py migrate --no-input
@@ -19,7 +19,7 @@ run: setup
 	$(PY) manage.py demo_logins
 	$(VENV)/bin/honcho start -f Procfile --port $(PORT)
 
-test: setup lint typecheck pytest
+test: setup lint typecheck schema pytest
 
 setup: system-packages $(VENV)/.installed $(UNO_VENV)/.installed $(VENDOR)/.installed messages .env
 
@@ -68,6 +68,11 @@ lint: $(VENV)/.installed
 
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy backend signing
+
+# The OpenAPI schema (what /api/schema/ serves), checked: valid OpenAPI and not one drf-spectacular warning.
+schema: $(VENV)/.installed
+	@mkdir -p var
+	$(PY) manage.py spectacular --validate --fail-on-warn --file var/openapi.yaml
 
 check-bpmn: $(VENV)/.installed
 	$(PY) $(SHARED)/tools/validate-bpmn bpmn/*.bpmn

@@ -151,11 +151,11 @@ class AccessAccountSerializer(serializers.Serializer):
 class RequestListApi(APIView):
     """Login requests the caller may see, newest first, with where each stands."""
 
+    pagination_class = Pagination
+
     @extend_schema(
         parameters=[
             OpenApiParameter("kind", str, enum=AccessRequest.Kind.values),
-            OpenApiParameter("page", int),
-            OpenApiParameter("page_size", int),
         ],
         responses=AccessRequestSerializer(many=True),
     )
@@ -198,6 +198,8 @@ class ProgressApi(APIView):
 
 class AccountListApi(APIView):
     """Accounts created or reused by login requests (IT and auditors)."""
+
+    pagination_class = Pagination
 
     @extend_schema(responses=AccessAccountSerializer(many=True))
     def get(self, request: Request) -> Response:

@@ -36,7 +36,7 @@ class TokenObtainApi(APIView):
     class OutputSerializer(serializers.Serializer):
         token = serializers.CharField()
 
-    @extend_schema(request=InputSerializer, responses=OutputSerializer, auth=[])
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer}, auth=[])
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -52,15 +52,16 @@ class TokenObtainApi(APIView):
         return Response({"token": api_token_issue(user=user)}, status=status.HTTP_201_CREATED)
 
 
+class RoleSerializer(serializers.Serializer):
+    role = serializers.CharField()
+    role_display = serializers.CharField(source="get_role_display")
+    org_unit = serializers.CharField(source="org_unit.code")
+    org_unit_name = serializers.CharField(source="org_unit.name")
+    is_deputy = serializers.BooleanField()
+
+
 class MeApi(APIView):
     """The caller: name, language and current roles (with the people they substitute)."""
-
-    class RoleSerializer(serializers.Serializer):
-        role = serializers.CharField()
-        role_display = serializers.CharField(source="get_role_display")
-        org_unit = serializers.CharField(source="org_unit.code")
-        org_unit_name = serializers.CharField(source="org_unit.name")
-        is_deputy = serializers.BooleanField()
 
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
@@ -68,7 +69,7 @@ class MeApi(APIView):
         full_name = serializers.CharField()
         email = serializers.EmailField()
         language = serializers.CharField()
-        roles = serializers.ListField(child=serializers.DictField())
+        roles = RoleSerializer(many=True)
         substituting = serializers.ListField(child=serializers.CharField())
 
     @extend_schema(responses=OutputSerializer)
@@ -81,7 +82,7 @@ class MeApi(APIView):
                 "full_name": user.full_name,
                 "email": user.email,
                 "language": user.language,
-                "roles": self.RoleSerializer(user_roles(user), many=True).data,
+                "roles": RoleSerializer(user_roles(user), many=True).data,
                 "substituting": [u.full_name for u in substituted_users(user)],
             }
         )

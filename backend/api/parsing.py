@@ -1,6 +1,7 @@
 """The one way API bodies are read: a JSON object, bounded in size and depth, with no control characters.
 
-Every refusal is a 400 in the API's one error shape, naming the field where there is one.
+Every refusal is a 400 in the API's one error shape, naming the field where there is one (a body above the
+size limit is a 413 in the same shape).
 """
 
 from __future__ import annotations
@@ -51,7 +52,10 @@ class ObjectJSONParser(BaseParser):
         limit = int(settings.QUJAT_API_MAX_BODY_BYTES)
         raw = stream.read(limit + 1) if stream is not None else b""
         if len(raw) > limit:
-            raise _refuse(_("The body is too large (at most %(n)s bytes).") % {"n": limit})
+            from backend.core.exceptions import PayloadTooLarge
+
+            message = _("The body is too large (at most %(n)s bytes).") % {"n": limit}
+            raise PayloadTooLarge(message, fields={"non_field_errors": [message]})
         if not raw.strip():
             return {}
         try:

@@ -49,7 +49,7 @@ class JournalSerializer(serializers.Serializer):
         return journal.period.title(get_language())
 
 
-class RequestSerializer(serializers.Serializer):
+class ReopenRequestSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     instance = serializers.IntegerField(source="instance_id")
     stage = serializers.ChoiceField(choices=ProcessInstance.Stage.choices, source="instance.stage")
@@ -118,7 +118,9 @@ class JournalListApi(APIView):
 class RequestListApi(APIView):
     """Reopen requests the caller may see (their own, their unit's, or all for the Registrar office)."""
 
-    @extend_schema(responses=RequestSerializer(many=True), parameters=[OpenApiParameter("academic_year", str)])
+    pagination_class = Pagination
+
+    @extend_schema(responses=ReopenRequestSerializer(many=True), parameters=[OpenApiParameter("academic_year", str)])
     def get(self, request: Request) -> Response:
         requests = selectors.requests_for(authenticated_user(request))
         year = query_text(request.query_params, "academic_year", max_length=20)
@@ -126,17 +128,17 @@ class RequestListApi(APIView):
             requests = requests.filter(academic_year=year)
         paginator = Pagination()
         page = paginator.paginate_queryset(requests.order_by("-submitted_at"), request, view=self)
-        return paginator.get_paginated_response(RequestSerializer(page, many=True).data)
+        return paginator.get_paginated_response(ReopenRequestSerializer(page, many=True).data)
 
 
 class RequestDetailApi(APIView):
-    @extend_schema(responses=RequestSerializer)
+    @extend_schema(responses=ReopenRequestSerializer)
     def get(self, request: Request, pk: int) -> Response:
         reopen = _visible(authenticated_user(request), pk)
         documents = GeneratedDocument.objects.filter(instance=reopen.instance).order_by("created_at")
         return Response(
             {
-                **RequestSerializer(reopen).data,
+                **ReopenRequestSerializer(reopen).data,
                 "documents": DocumentSerializer(documents, many=True).data,
                 "changes": ChangeSerializer(reopen.changes.select_related("student", "changed_by"), many=True).data,
             }

@@ -46,7 +46,7 @@ def _staff(user: Any) -> None:
         raise Forbidden(_("This is for the Registrar office."))
 
 
-class RequestSerializer(serializers.Serializer):
+class TranscriptRequestSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     instance = serializers.IntegerField(source="instance_id")
     student = serializers.CharField(source="student.full_name")
@@ -131,18 +131,20 @@ class PeriodListApi(APIView):
 
 
 class RequestListApi(APIView):
-    @extend_schema(responses=RequestSerializer(many=True))
+    pagination_class = Pagination
+
+    @extend_schema(responses=TranscriptRequestSerializer(many=True))
     def get(self, request: Request) -> Response:
         requests = selectors.requests_for(authenticated_user(request)).order_by("-requested_at")
         paginator = Pagination()
         page = paginator.paginate_queryset(requests, request, view=self)
-        return paginator.get_paginated_response(RequestSerializer(page, many=True).data)
+        return paginator.get_paginated_response(TranscriptRequestSerializer(page, many=True).data)
 
 
 class RequestDetailApi(APIView):
     """A request with its steps and dates, and the transcript as computed from the records."""
 
-    @extend_schema(responses=RequestSerializer)
+    @extend_schema(responses=TranscriptRequestSerializer)
     def get(self, request: Request, pk: int) -> Response:
         transcript_request = _request(authenticated_user(request), pk)
         steps = [
@@ -151,7 +153,11 @@ class RequestDetailApi(APIView):
             if e.kind in ("started", "completed", "signed", "finished", "cancelled", "task_created")
         ]
         return Response(
-            {**RequestSerializer(transcript_request).data, "steps": steps, "preview": preview(transcript_request)}
+            {
+                **TranscriptRequestSerializer(transcript_request).data,
+                "steps": steps,
+                "preview": preview(transcript_request),
+            }
         )
 
 
@@ -173,7 +179,7 @@ class CancelSerializer(serializers.Serializer):
 
 
 class RequestCancelApi(APIView):
-    @extend_schema(request=CancelSerializer, responses=RequestSerializer)
+    @extend_schema(request=CancelSerializer, responses=TranscriptRequestSerializer)
     def post(self, request: Request, pk: int) -> Response:
         user = authenticated_user(request)
         given = CancelSerializer(data=request.data)
@@ -181,7 +187,7 @@ class RequestCancelApi(APIView):
         cancelled = services.transcript_cancel(
             request=_request(user, pk), user=user, reason=given.validated_data["reason"]
         )
-        return Response(RequestSerializer(cancelled).data)
+        return Response(TranscriptRequestSerializer(cancelled).data)
 
 
 def registry_rows(entries: Any) -> list[list[str]]:

@@ -1,7 +1,10 @@
-from django.urls import URLPattern, URLResolver, include, path
+from django.http import HttpRequest, JsonResponse
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.exceptions import NotFound
 
 from . import accounts, workflow
+from .schema import start_form_keys
 
 app_name = "api"
 
@@ -14,7 +17,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
 
 urlpatterns += [
     path("processes/", workflow.ProcessListApi.as_view(), name="processes"),
-    path("processes/<str:key>/start/", workflow.ProcessStartApi.as_view(), name="process-start"),
+    *[
+        path(f"processes/{key}/start/", workflow.ProcessStartApi.as_view(process_key=key), name=f"process-start-{key}")
+        for key in start_form_keys()
+    ],
+    path("processes/<str:key>/start/", workflow.AnyProcessStartApi.as_view(), name="process-start"),
     path("instances/", workflow.InstanceListApi.as_view(), name="instances"),
     path("instances/<int:pk>/", workflow.InstanceDetailApi.as_view(), name="instance"),
     path("instances/<int:pk>/history/", workflow.InstanceHistoryApi.as_view(), name="instance-history"),
@@ -42,3 +49,11 @@ urlpatterns += [
     path("", include("backend.api.access")),
     path("", include("backend.api.jobs")),
 ]
+
+
+def unknown_path(request: HttpRequest, rest: str = "") -> JsonResponse:
+    """Any other path under /api/ (an id the route does not take, a mistyped name): a 404 in the API's shape."""
+    return JsonResponse({"detail": str(NotFound.default_detail), "code": "not_found", "fields": {}}, status=404)
+
+
+urlpatterns += [re_path(r"^(?P<rest>.*)$", unknown_path, name="unknown")]

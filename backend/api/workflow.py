@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.api.schema import completion_body, start_body
 from backend.core.http import authenticated_user
 from backend.workflow import forms, selectors, services
 from backend.workflow.models import HumanTask, ProcessDefinition, ProcessInstance
@@ -121,17 +122,35 @@ class ProcessListApi(APIView):
 
 
 class ProcessStartApi(APIView):
-    """Start a process; the body is its start data (each process checks it against the records)."""
+    """Start a process; the body is its start form's data (the process then checks it against the records).
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: InstanceDetailSerializer})
-    def post(self, request: Request, key: str) -> Response:
+    Each process with a start form has its own route, so the schema documents its body by that form.
+    """
+
+    process_key = ""
+
+    def schema_request_body(self, registry: Any) -> dict[str, Any]:
+        return start_body(registry, self.process_key)
+
+    @extend_schema(responses={201: InstanceDetailSerializer})
+    def post(self, request: Request, key: str = "") -> Response:
         user = authenticated_user(request)
-        instance = services.instance_start(process_key=key, user=user, data=request.data)
+        instance = services.instance_start(process_key=key or self.process_key, user=user, data=request.data)
         instance.refresh_from_db()
         return Response(InstanceDetailSerializer(instance).data, status=status.HTTP_201_CREATED)
 
 
+class AnyProcessStartApi(ProcessStartApi):
+    """A process without a start form of its own route (not in the schema: every deployed one has a route)."""
+
+    @extend_schema(exclude=True)
+    def post(self, request: Request, key: str = "") -> Response:
+        return super().post(request, key)
+
+
 class InstanceListApi(APIView):
+    pagination_class = Pagination
+
     @extend_schema(
         parameters=[
             OpenApiParameter("process", str),
@@ -173,7 +192,7 @@ class InstanceHistoryApi(APIView):
         return Response(HistoryEventSerializer(selectors.history_of(instance), many=True).data)
 
 
-class ReasonSerializer(serializers.Serializer):
+class InstanceReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
 
 
@@ -186,7 +205,10 @@ class InstanceOperationApi(APIView):
 
     operation = ""
 
-    @extend_schema(request=ReasonSerializer, responses=InstanceDetailSerializer)
+    def schema_request_body(self, registry: Any) -> type[serializers.Serializer]:
+        return RetrySerializer if self.operation == "retry" else InstanceReasonSerializer
+
+    @extend_schema(responses=InstanceDetailSerializer)
     def post(self, request: Request, pk: int) -> Response:
         user = authenticated_user(request)
         selectors.visible_instance(pk, user)
@@ -195,7 +217,7 @@ class InstanceOperationApi(APIView):
             retry.is_valid(raise_exception=True)
             instance = services.instance_retry(instance_id=pk, user=user, data=retry.validated_data["process_data"])
         else:
-            body = ReasonSerializer(data=request.data)
+            body = InstanceReasonSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             reason = body.validated_data["reason"]
             if self.operation == "suspend":
@@ -217,13 +239,13 @@ class FilterSerializer(serializers.Serializer):
 class TaskListApi(APIView):
     """The caller's inbox: tasks assigned to them and tasks offered to them (or to someone they substitute)."""
 
+    pagination_class = Pagination
+
     @extend_schema(
         parameters=[
             OpenApiParameter("process", str),
             OpenApiParameter("overdue", bool),
             OpenApiParameter("due_before", OpenApiTypes.DATETIME),
-            OpenApiParameter("page", int),
-            OpenApiParameter("page_size", int),
         ],
         responses=TaskSerializer(many=True),
     )
@@ -262,7 +284,10 @@ class TaskReleaseApi(APIView):
 class TaskCompleteApi(APIView):
     """Complete a task: the body is its form's data; bad input gets field-level messages and changes nothing."""
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=TaskSerializer)
+    def schema_request_body(self, registry: Any) -> dict[str, Any]:
+        return completion_body(registry)
+
+    @extend_schema(responses=TaskSerializer)
     def post(self, request: Request, pk: int) -> Response:
         task = services.task_complete(task_id=pk, user=authenticated_user(request), data=request.data)
         return Response(TaskSerializer(task).data)

@@ -41,6 +41,13 @@ class Forbidden(ApplicationError):
     default_code = "forbidden"
 
 
+class PayloadTooLarge(ApplicationError):
+    """The body is larger than the API accepts (413)."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+
+
 class Conflict(ApplicationError):
     """Someone else changed the same thing first; reload and try again."""
 

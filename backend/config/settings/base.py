@@ -259,7 +259,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "backend.api.schema.QujatAutoSchema",
     "EXCEPTION_HANDLER": "backend.core.exceptions.api_exception_handler",
     # Bodies are JSON objects (endpoints that take files name their multipart parser themselves).
     "DEFAULT_PARSER_CLASSES": ["backend.api.parsing.ObjectJSONParser"],
@@ -281,6 +281,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "/static/vendor/swagger-ui-dist",
     "SWAGGER_UI_FAVICON_HREF": "/static/vendor/swagger-ui-dist/favicon-32x32.png",
     "COMPONENT_SPLIT_REQUEST": True,
+    # 3.1: schemas are JSON Schema 2020-12, so the processes' forms are documented with all their rules.
+    "OAS_VERSION": "3.1.0",
+    "POSTPROCESSING_HOOKS": ["backend.api.schema.postprocess_enums"],
 }
 
 LOGGING = {
