@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import OperationalError
 
+from backend.core.retrying import retrying
 from backend.documents.exceptions import ConversionTimedOut, ConverterUnavailable
 
 
 @shared_task(
     name="backend.access.tasks.sign_memo",
-    acks_late=True,
     soft_time_limit=240,
     time_limit=270,
     # Generating a memo not generated yet needs the converter; when it is down the signature waits for it.
-    autoretry_for=(ConverterUnavailable, ConversionTimedOut),
-    max_retries=4,
-    retry_backoff=10,
-    retry_jitter=True,
+    **retrying(ConverterUnavailable, ConversionTimedOut, max_retries=5, backoff=10),
 )
 def sign_memo(request_id: int, signer_id: int) -> bool:
     """Sign the head of department's memo and tell the case (idempotent: a signed memo is left alone)."""
@@ -28,13 +24,10 @@ def sign_memo(request_id: int, signer_id: int) -> bool:
 
 @shared_task(
     name="backend.access.tasks.create_group_accounts",
-    acks_late=True,
     soft_time_limit=1700,
     time_limit=1800,
     # A database hiccup stops the run; the retry skips the students already done.
-    autoretry_for=(OperationalError,),
-    max_retries=3,
-    retry_backoff=10,
+    **retrying(backoff=10),
 )
 def create_group_accounts(request_id: int) -> int:
     """Create a student group's accounts one by one, counting progress (a retry resumes where it stopped)."""

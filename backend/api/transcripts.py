@@ -285,6 +285,7 @@ class BatchInput(serializers.Serializer):
 
 
 def batch_data(batch: Batch) -> dict[str, Any]:
+    batch.refresh_from_job()
     return {
         "id": batch.pk,
         "group": batch.group.name,
@@ -293,7 +294,8 @@ def batch_data(batch: Batch) -> dict[str, Any]:
         "done": batch.done,
         "failed": batch.failed,
         "percent": batch.percent,
-        "errors": batch.errors,
+        "errors": batch.failures(),
+        "job": batch.job_id,
         "created_at": batch.created_at,
         "finished_at": batch.finished_at,
     }
@@ -314,7 +316,7 @@ class BatchListApi(APIView):
             reason=given.validated_data["reason"],
             user=user,
         )
-        batch.refresh_from_db()
+        batch = Batch.objects.select_related("group", "job").get(pk=batch.pk)
         return Response(batch_data(batch), status=201)
 
 
@@ -322,7 +324,7 @@ class BatchDetailApi(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, pk: int) -> Response:
         _staff(authenticated_user(request))
-        batch = Batch.objects.select_related("group").filter(pk=pk).first()
+        batch = Batch.objects.select_related("group", "job").filter(pk=pk).first()
         if batch is None:
             raise NotFound(_("There is no such batch."))
         return Response(batch_data(batch))

@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from . import jobs
+from .retrying import retrying
 
 
 @shared_task(name="backend.core.tasks.ping", time_limit=10, soft_time_limit=5)
@@ -11,12 +12,7 @@ def ping() -> str:
 
 @shared_task(
     name="backend.core.tasks.run_job",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=jobs.TRANSIENT,
-    retry_backoff=5,
-    retry_backoff_max=300,
-    max_retries=8,
+    **retrying(),
     time_limit=3 * 3600,
     soft_time_limit=3 * 3600 - 60,
 )
@@ -27,7 +23,7 @@ def run_job(job_id: int) -> None:
     jobs.job_run(job_id=job_id)
 
 
-@shared_task(name="backend.core.tasks.sweep_jobs", time_limit=120, soft_time_limit=100)
+@shared_task(name="backend.core.tasks.sweep_jobs", time_limit=120, soft_time_limit=100, **retrying())
 def sweep_jobs() -> int:
     """Enqueue again the jobs whose worker died or whose message was lost."""
     return jobs.jobs_sweep()

@@ -77,6 +77,8 @@ class GeneratedDocument(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     generated_at = models.DateTimeField(_("generated at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("generation attempts"), default=0)
+    attempted_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("generated document")

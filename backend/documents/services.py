@@ -5,17 +5,23 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
 from backend.core.exceptions import ApplicationError, Conflict, ValidationFailed
+from backend.core.files import file_written
+from backend.core.retrying import TRANSIENT_DATABASE
 from backend.workflow.history import history_record
 from backend.workflow.models import HistoryEvent, ProcessInstance
 
@@ -211,13 +217,35 @@ def document_generate(*, document_id: int) -> GeneratedDocument:
         return document
     try:
         produced = _document_produce(document)
+        # The first query after a conversion is where a lost database connection shows: inside this try, so
+        # the row never stays pending because of it (the task retries; the sweeper catches a killed worker).
+        return _document_store(document_id=document_id, produced=produced)
     except Exception as error:
-        message = error.message if isinstance(error, ApplicationError) else f"{type(error).__name__}: {error}"
-        GeneratedDocument.objects.filter(pk=document_id).exclude(status=GeneratedDocument.Status.READY).update(
-            status=GeneratedDocument.Status.FAILED, error=message
-        )
+        _document_mark_failed(document_id, error)
         raise
-    return _document_store(document_id=document_id, produced=produced)
+
+
+def _document_mark_failed(document_id: int, error: Exception) -> None:
+    """Record why generating failed, on a fresh connection if the error took the old one away."""
+    message = error.message if isinstance(error, ApplicationError) else f"{type(error).__name__}: {error}"
+    if isinstance(error, TRANSIENT_DATABASE):
+        message = str(_("The database connection was lost while storing the document; it is generated again."))
+    attempt: AbstractContextManager[Any]
+    if connection.in_atomic_block:
+        if connection.needs_rollback:
+            return  # the caller's transaction rolls back, the document row with it
+        attempt = transaction.atomic()
+    else:
+        if isinstance(error, TRANSIENT_DATABASE):
+            connection.close()
+        attempt = nullcontext()
+    try:
+        with attempt:
+            GeneratedDocument.objects.filter(pk=document_id).exclude(status=GeneratedDocument.Status.READY).update(
+                status=GeneratedDocument.Status.FAILED, error=message[:2000]
+            )
+    except DatabaseError:
+        logger.warning("document %s: could not record its failure (%s); the sweeper will", document_id, message)
 
 
 def _document_produce(document: GeneratedDocument) -> _Produced:
@@ -246,10 +274,12 @@ def _document_store(*, document_id: int, produced: _Produced) -> GeneratedDocume
     if document.status == GeneratedDocument.Status.READY:
         return document  # another worker finished first; its files stand
     stem = f"{document.kind}.{document.language}.{document.pk}"
-    # Files are written before the commit; a rollback after this point leaves unreferenced files, never
-    # a ready document without its files.
+    # Files are written before the commit (a ready document never lacks its files); if the transaction rolls
+    # back they are deleted when the request or task ends, and a killed process's files by the orphan sweep.
     document.docx.save(f"{stem}.docx", ContentFile(produced.docx), save=False)
     document.pdf.save(f"{stem}.pdf", ContentFile(produced.pdf), save=False)
+    file_written(document.docx)
+    file_written(document.pdf)
     document.docx_sha256 = hashlib.sha256(produced.docx).hexdigest()
     document.pdf_sha256 = hashlib.sha256(produced.pdf).hexdigest()
     document.template = produced.template
@@ -273,6 +303,57 @@ def _document_store(*, document_id: int, produced: _Produced) -> GeneratedDocume
             },
         )
     return document
+
+
+# -- background generation: attempts and the sweeper --------------------------------------------------------
+# A requested document's generation shows no sign of life for this long: its worker died or its message was lost.
+STALL_AFTER = timedelta(seconds=getattr(settings, "QUJAT_JOB_STALL_SECONDS", 300))
+MAX_ATTEMPTS = 6
+
+
+def document_generate_attempt(*, document_id: int) -> GeneratedDocument | None:
+    """One background attempt at a requested document: counted first (committed), so the sweeper sees it."""
+    counted = (
+        GeneratedDocument.objects.filter(pk=document_id)
+        .exclude(status=GeneratedDocument.Status.READY)
+        .update(attempts=F("attempts") + 1, attempted_at=timezone.now())
+    )
+    if not counted:
+        return GeneratedDocument.objects.filter(pk=document_id).first()  # ready already, or gone
+    return document_generate(document_id=document_id)
+
+
+def documents_sweep(*, now: datetime | None = None) -> int:
+    """Enqueue again each requested document left pending past its deadline; fail it, visibly, after MAX_ATTEMPTS."""
+    from .tasks import generate_document  # the task module imports this one
+
+    moment = now or timezone.now()
+    stalled = Q(attempted_at__lt=moment - STALL_AFTER) | Q(
+        attempted_at__isnull=True, created_at__lt=moment - STALL_AFTER
+    )
+    resumed = 0
+    with transaction.atomic():
+        stuck = list(
+            GeneratedDocument.objects.select_for_update(skip_locked=True)
+            .filter(stalled, status=GeneratedDocument.Status.PENDING)
+            .order_by("pk")[:200]
+        )
+        for document in stuck:
+            if document.attempts >= MAX_ATTEMPTS:
+                GeneratedDocument.objects.filter(pk=document.pk).update(
+                    status=GeneratedDocument.Status.FAILED,
+                    error=str(
+                        _("Generating stopped after %(runs)s attempts that did not finish; ask for it again.")
+                        % {"runs": document.attempts}
+                    ),
+                )
+                logger.error("document %s given up after %s attempts", document.pk, document.attempts)
+                continue
+            GeneratedDocument.objects.filter(pk=document.pk).update(attempted_at=moment)
+            transaction.on_commit(lambda document_id=document.pk: generate_document.delay(document_id))  # type: ignore[misc]
+            logger.warning("document %s stayed pending; enqueued again", document.pk)
+            resumed += 1
+    return resumed
 
 
 # -- templates -------------------------------------------------------------------------------------------

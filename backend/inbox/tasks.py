@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from backend.core.retrying import TRANSIENT_MAIL, retrying
+
 from . import services
 
 
-# Sending mail can fail for a moment (SMTP errors are OSErrors); every task here is safe to run again.
+# Sending mail can fail for a moment (SMTP errors are OSErrors), and so can the database; every task here is safe
+# to run again (a notice is marked sent in the transaction that sends it).
 @shared_task(
     name="backend.inbox.tasks.notify_task",
     time_limit=120,
     soft_time_limit=100,
-    autoretry_for=(OSError,),
-    retry_backoff=30,
-    max_retries=5,
-    acks_late=True,
+    **retrying(*TRANSIENT_MAIL, max_retries=6, backoff=30),
 )
 def notify_task(task_id: int, kind: str) -> int:
     """A task was offered, reminded or escalated: record notices and e-mail those who want mail at once."""
@@ -29,10 +29,7 @@ def notify_task(task_id: int, kind: str) -> int:
     name="backend.inbox.tasks.send_due_soon_notices",
     time_limit=600,
     soft_time_limit=540,
-    autoretry_for=(OSError,),
-    retry_backoff=30,
-    max_retries=5,
-    acks_late=True,
+    **retrying(*TRANSIENT_MAIL, max_retries=6, backoff=30),
 )
 def send_due_soon_notices() -> int:
     """Hourly: tell people about their tasks that fall due within 24 hours (once per task and person)."""
@@ -46,10 +43,7 @@ def send_due_soon_notices() -> int:
     name="backend.inbox.tasks.send_daily_digests",
     time_limit=1800,
     soft_time_limit=1700,
-    autoretry_for=(OSError,),
-    retry_backoff=30,
-    max_retries=5,
-    acks_late=True,
+    **retrying(*TRANSIENT_MAIL, max_retries=6, backoff=30),
 )
 def send_daily_digests() -> int:
     """Daily: one e-mail to each person who chose the digest, with everything that waited for it."""

@@ -6,3 +6,8 @@ class SignaturesConfig(AppConfig):
     name = "backend.signatures"
     label = "signatures"
     verbose_name = _("Signatures")
+
+    def ready(self) -> None:
+        from backend.core.files import register_file_owner
+
+        register_file_owner("signed/", "signatures.PublishedDocument", "signed_pdf")

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from backend.accounts.models import OrgUnit, User
 from backend.core.exceptions import ApplicationError, Conflict, ValidationFailed
+from backend.core.files import file_written
 from backend.documents.models import GeneratedDocument
 from backend.workflow.history import history_record
 from signing import keys, qr
@@ -307,6 +308,7 @@ def document_sign(
     sha256 = hashlib.sha256(signed).hexdigest()
     old = published.signed_pdf.name if published.signed_pdf else ""
     published.signed_pdf.save(f"{document.kind}-{published.verification_id}.pdf", ContentFile(signed), save=False)
+    file_written(published.signed_pdf)  # deleted again if this transaction rolls back
     published.signed_sha256 = sha256
     published.issued_at = published.issued_at or now
     published.save(update_fields=["signed_pdf", "signed_sha256", "issued_at"])

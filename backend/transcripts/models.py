@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backend.academics.models import AcademicPeriod, Student, StudyGroup
 from backend.accounts.models import OrgUnit
-from backend.core.models import TranslatedNameModel, pick_language
+from backend.core.models import Job, TranslatedNameModel, pick_language
 from backend.documents.models import GeneratedDocument
 from backend.workflow.models import ProcessInstance
 
@@ -78,11 +78,18 @@ class TranscriptRequest(models.Model):
     )
     number = models.CharField(_("number"), max_length=50, blank=True)
     issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
+    notified_at = models.DateTimeField(_("student told at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("transcript request")
         verbose_name_plural = _("transcript requests")
         ordering = ["-requested_at"]
+        constraints = [
+            # A group batch issues one transcript per student, whatever happens to the job that runs it.
+            models.UniqueConstraint(
+                fields=["batch", "student"], condition=Q(batch__isnull=False), name="transcript_one_per_student_batch"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.student} {self.number or self.requested_at:%d.%m.%Y}"
@@ -139,6 +146,15 @@ class Batch(models.Model):
     errors = models.JSONField(_("errors"), default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    job = models.OneToOneField(
+        Job,
+        verbose_name=_("background job"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="transcript_batch",
+        help_text=_("Runs the batch: one item per student, each done exactly once."),
+    )
 
     class Meta:
         verbose_name = _("transcript batch")
@@ -151,6 +167,20 @@ class Batch(models.Model):
     @property
     def percent(self) -> int:
         return int(100 * (self.done + self.failed) / self.total) if self.total else 100
+
+    def refresh_from_job(self) -> Batch:
+        """Take the status and counts of the job that runs the batch (the job's items are the truth)."""
+        if self.job is not None:
+            self.status, self.done, self.failed = self.job.status, self.job.done, self.job.failed
+            self.total, self.finished_at = self.job.total, self.job.finished_at
+        return self
+
+    def failures(self) -> list[dict[str, str]]:
+        """Who did not get a transcript and why, from the job's items while it runs (the same once finished)."""
+        if self.job is None:
+            return list(self.errors)
+        failed = self.job.items.filter(status="failed").order_by("position")
+        return [{"student": item.label_in(), "error": item.message} for item in failed]
 
 
 class Notice(models.Model):

@@ -25,8 +25,9 @@ from backend.academics.selectors import Transcript, student_transcript
 from backend.accounts.models import OrgUnit, User
 from backend.accounts.roles import Role
 from backend.accounts.selectors import role_holders, user_has_role
-from backend.core.exceptions import Conflict, Forbidden, ValidationFailed
-from backend.core.models import in_each_language
+from backend.core.exceptions import ApplicationError, Conflict, Forbidden, ValidationFailed
+from backend.core.jobs import job_run, job_start, register_job_kind
+from backend.core.models import Job, JobItem, in_each_language
 from backend.core.workdays import add_working_days
 from backend.documents.letterhead import letterhead
 from backend.documents.services import document_generate_now, document_request
@@ -367,9 +368,16 @@ def transcript_issue(request: TranscriptRequest) -> TranscriptRequest:
     return request
 
 
+@transaction.atomic
 def transcript_notify(*, request_id: int) -> None:
-    """E-mail and a cabinet notice: the transcript is ready."""
-    request = TranscriptRequest.objects.select_related("student__user").get(pk=request_id)
+    """E-mail and a cabinet notice: the transcript is ready — once (a retry after a failed send does it again)."""
+    request = (
+        TranscriptRequest.objects.select_for_update(of=("self",)).select_related("student__user").get(pk=request_id)
+    )
+    if request.notified_at is not None:
+        return
+    request.notified_at = timezone.now()
+    request.save(update_fields=["notified_at"])
     user = request.student.user
     link = f"{settings.QUJAT_SITE_URL}/transcripts/{request.pk}/"
     text = in_each_language(
@@ -434,8 +442,12 @@ def transcript_cancel(*, request: TranscriptRequest, user: User, reason: str) ->
     return request
 
 
+BATCH_JOB = "transcripts.batch"
+
+
 @transaction.atomic
 def batch_create(*, group_id: int, kind: str, language: str, reason: str, user: User) -> Batch:
+    """A transcript for each student of the group, issued by a background job (one item per student)."""
     if not (user.is_superuser or user_has_role(user, *STAFF)):
         raise Forbidden(_("Only the Registrar office orders transcripts for a whole group."))
     group = StudyGroup.objects.filter(pk=group_id).first()
@@ -449,63 +461,84 @@ def batch_create(*, group_id: int, kind: str, language: str, reason: str, user: 
         fields["language"] = [_("Choose kk, ru or en.")]
     if fields or group is None or kind_obj is None:
         raise ValidationFailed(_("Please correct the marked fields."), fields=fields)
+    students = list(group.students.order_by("last_name", "first_name", "pk"))
     batch = Batch.objects.create(
         group=group,
         kind=kind_obj,
         language=language,
         reason=reason or str(_("graduation")),
         requested_by=user,
-        total=group.students.count(),
+        total=len(students),
     )
-    from .tasks import run_batch
-
-    transaction.on_commit(lambda: run_batch.delay(batch.pk))
+    batch.job = job_start(
+        kind=BATCH_JOB,
+        owner=user,
+        title=in_each_language(lambda _language: _("Transcripts for group %(group)s") % {"group": group.name}),
+        items=[(str(s.pk), {code: f"{s.full_name} ({s.student_id})" for code in ("kk", "ru", "en")}) for s in students],
+        params={"batch": batch.pk},
+        back_url="/transcripts/batches/",
+    )
+    batch.save(update_fields=["job"])
     return batch
 
 
-def batch_run(*, batch_id: int) -> Batch:
-    """Issue a transcript for each student of the group, one case each; progress is saved as it goes."""
-    batch = Batch.objects.select_related("group", "kind", "requested_by").get(pk=batch_id)
-    if batch.status in (Batch.Status.DONE, Batch.Status.FAILED):
-        return batch
-    Batch.objects.filter(pk=batch.pk).update(status=Batch.Status.RUNNING)
-    done_students = set(
-        TranscriptRequest.objects.filter(batch=batch, issued_at__isnull=False).values_list("student_id", flat=True)
+def _batch_issue_one(job: Job, item: JobItem) -> dict[str, Any]:
+    """One student of a batch: start the case, which issues the transcript — in the item's own transaction.
+
+    The database allows one request per student and batch (transcript_one_per_student_batch), so a batch
+    delivered twice, or resumed after its worker died, never issues a second transcript. A failure (no signer,
+    the converter down, bad records) rolls the student's case back with the item and names the reason;
+    the job's retry starts it afresh.
+    """
+    batch = Batch.objects.select_related("group", "kind", "requested_by").get(pk=job.params["batch"])
+    student = Student.objects.select_related("group__specialty__school").get(pk=int(item.key))
+    request = TranscriptRequest.objects.filter(batch=batch, student=student).first()
+    if request is None:
+        workflow.instance_start(
+            process_key=PROCESS_KEY,
+            user=batch.requested_by,
+            start=start_data(
+                student=student,
+                kind=batch.kind,
+                periods=[],
+                reason=batch.reason,
+                language=batch.language,
+                electronic=True,
+                paper_copies=0,
+                batch=batch,
+            ),
+        )
+        request = TranscriptRequest.objects.select_related("instance").get(batch=batch, student=student)
+    if request.issued_at is None:
+        incident = request.instance.incident or str(_("The transcript was not issued."))
+        raise ApplicationError(incident)  # the item's transaction rolls back, the case with it
+    Batch.objects.filter(pk=batch.pk).update(done=F("done") + 1)
+    return {"url": f"/transcripts/{request.pk}/", "note": request.number}
+
+
+def _batch_finished(job: Job) -> None:
+    failures = job.items.filter(status=JobItem.Status.FAILED).order_by("position")
+    Batch.objects.filter(job=job).update(
+        status=job.status,
+        done=job.done,
+        failed=job.failed,
+        finished_at=job.finished_at,
+        errors=[{"student": item.label_in(), "error": item.message} for item in failures],
     )
-    for student in batch.group.students.select_related("group__specialty__school").order_by("last_name", "pk"):
-        if student.pk in done_students:
-            continue
-        try:
-            workflow.instance_start(
-                process_key=PROCESS_KEY,
-                user=batch.requested_by,
-                start=start_data(
-                    student=student,
-                    kind=batch.kind,
-                    periods=[],
-                    reason=batch.reason,
-                    language=batch.language,
-                    electronic=True,
-                    paper_copies=0,
-                    batch=batch,
-                ),
-            )
-            issued = TranscriptRequest.objects.filter(batch=batch, student=student, issued_at__isnull=False).exists()
-        except Exception as error:  # one student's problem must not stop the group
-            logger.exception("batch %s: transcript for student %s failed", batch.pk, student.pk)
-            issued = False
-            Batch.objects.filter(pk=batch.pk).update(failed=F("failed") + 1)
-            batch.errors.append({"student": student.student_id, "error": str(error)[:300]})
-            Batch.objects.filter(pk=batch.pk).update(errors=batch.errors)
-            continue
-        if issued:
-            Batch.objects.filter(pk=batch.pk).update(done=F("done") + 1)
-        else:
-            Batch.objects.filter(pk=batch.pk).update(failed=F("failed") + 1)
-            batch.errors.append({"student": student.student_id, "error": "not issued (see the case's incident)"})
-            Batch.objects.filter(pk=batch.pk).update(errors=batch.errors)
-    batch.refresh_from_db()
-    batch.status = Batch.Status.FAILED if batch.failed else Batch.Status.DONE
-    batch.finished_at = timezone.now()
-    batch.save(update_fields=["status", "finished_at"])
+
+
+register_job_kind(
+    BATCH_JOB,
+    run_item=_batch_issue_one,
+    may_view=lambda viewer, _job: viewer.is_superuser or user_has_role(viewer, *STAFF),
+    on_finish=_batch_finished,
+)
+
+
+def batch_run(*, batch_id: int) -> Batch:
+    """Run the batch's job in this process (a message enqueued before batches were jobs; tests)."""
+    batch = Batch.objects.select_related("job").get(pk=batch_id)
+    if batch.job_id is not None:
+        job_run(job_id=batch.job_id)
+        batch.refresh_from_db()
     return batch

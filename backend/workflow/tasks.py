@@ -2,14 +2,16 @@
 
 from celery import shared_task
 
+from backend.core.retrying import retrying
+
 from . import services
 
 
-@shared_task(name="backend.workflow.tasks.fire_due_timers", time_limit=600, soft_time_limit=540, acks_late=True)
+@shared_task(name="backend.workflow.tasks.fire_due_timers", time_limit=600, soft_time_limit=540, **retrying())
 def fire_due_timers() -> int:
     return services.timers_fire_due()
 
 
-@shared_task(name="backend.workflow.tasks.reroute_tasks", time_limit=600, soft_time_limit=540, acks_late=True)
+@shared_task(name="backend.workflow.tasks.reroute_tasks", time_limit=600, soft_time_limit=540, **retrying())
 def reroute_tasks(role: str | None = None) -> int:
     return services.tasks_reroute(role=role)

@@ -120,6 +120,7 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
     CELERY_RESULT_BACKEND = REDIS_URL
+    CELERY_REDIS_BACKEND_HEALTH_CHECK_INTERVAL = 30
 else:
     CACHES = {
         "default": {
@@ -144,8 +145,27 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
+# At least once: a task's message is acknowledged only when the task ends, and given back to the broker when its
+# worker process dies (SIGKILL, the OOM killer), so another worker takes it; each worker reserves one message at
+# a time, so a dead worker strands no queue of others. Every task is written to be safe to run twice.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# RabbitMQ: AMQP heartbeats find a dead connection within a minute (set the server's consumer_timeout above the
+# longest task, 3 h, or it closes the channel of a long job). Redis: a message a worker took and never
+# acknowledged (the whole worker was killed) goes back to the queue after the visibility timeout, which must be
+# longer than the longest task (run_job, 3 h) or a running job would be delivered a second time. Prompt recovery
+# after a kill does not wait for it: the sweepers on beat (jobs_sweep, documents_sweep) enqueue stalled work again
+# after QUJAT_JOB_STALL_SECONDS; the filesystem broker has no redelivery at all and relies on them alone.
+CELERY_BROKER_HEARTBEAT = 30
+QUJAT_CELERY_VISIBILITY_TIMEOUT = env.int("QUJAT_CELERY_VISIBILITY_TIMEOUT", default=3 * 3600 + 600)
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "sentinel://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": QUJAT_CELERY_VISIBILITY_TIMEOUT,
+        "health_check_interval": 30,
+        "socket_keepalive": True,
+    }
 CELERY_RESULT_EXPIRES = timedelta(days=1)
 CELERY_TIMEZONE = "UTC"
 QUJAT_TIMER_INTERVAL_SECONDS = env.int("QUJAT_TIMER_INTERVAL_SECONDS", default=15)
@@ -155,6 +175,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=QUJAT_TIMER_INTERVAL_SECONDS),
     },
     "sweep-jobs": {"task": "backend.core.tasks.sweep_jobs", "schedule": timedelta(minutes=1)},
+    "sweep-documents": {"task": "backend.documents.tasks.sweep_documents", "schedule": timedelta(minutes=1)},
+    "sweep-orphan-files": {"task": "backend.documents.tasks.sweep_orphan_files", "schedule": timedelta(hours=1)},
     "send-due-soon-notices": {
         "task": "backend.inbox.tasks.send_due_soon_notices",
         "schedule": timedelta(hours=1),
@@ -166,6 +188,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 # A background job that shows no sign of life for this long is enqueued again (every item beats).
 QUJAT_JOB_STALL_SECONDS = env.int("QUJAT_JOB_STALL_SECONDS", default=300)
+# A generated file with no committed row (its transaction was rolled back, its worker killed) is deleted by the
+# hourly sweep once it is older than this; younger ones may belong to a transaction still open.
+QUJAT_ORPHAN_FILE_GRACE_SECONDS = env.int("QUJAT_ORPHAN_FILE_GRACE_SECONDS", default=6 * 3600)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- e-mail ---------------------------------------------------------------------------------------
@@ -175,6 +200,8 @@ else:
     # Demo users read what was "sent" in var/mail.
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
+# An SMTP server that hangs must not hold a worker: the send fails, and the task retries with backoff.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Qujat <noreply@qujat.local>")
 
 # How many reverse proxies in front of the web servers append to X-Forwarded-For. The client's address (for

@@ -201,7 +201,9 @@ def batches(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("The transcripts are being generated; this page shows the progress."))
             return redirect("web:transcript-batches")
     return render(
-        request, "transcripts/batches.html", {"form": form, "batches": Batch.objects.select_related("group")[:20]}
+        request,
+        "transcripts/batches.html",
+        {"form": form, "batches": [b.refresh_from_job() for b in Batch.objects.select_related("group", "job")[:20]]},
     )
 
 
@@ -209,10 +211,10 @@ def batches(request: HttpRequest) -> HttpResponse:
 def batch_progress(request: HttpRequest, pk: int) -> HttpResponse:
     if not selectors.is_staff(authenticated_user(request)):
         raise Http404
-    batch = Batch.objects.select_related("group").filter(pk=pk).first()
+    batch = Batch.objects.select_related("group", "job").filter(pk=pk).first()
     if batch is None:
         raise Http404
-    return render(request, "transcripts/batch_progress.html", {"batch": batch})
+    return render(request, "transcripts/batch_progress.html", {"batch": batch.refresh_from_job()})
 
 
 urlpatterns = [
