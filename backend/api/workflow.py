@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.core.http import authenticated_user
+from backend.core.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from backend.workflow import forms, selectors, services
 from backend.workflow.models import HumanTask, ProcessDefinition, ProcessInstance
 
@@ -123,7 +124,10 @@ class ProcessListApi(APIView):
 class ProcessStartApi(APIView):
     """Start a process; the body is its start data (each process checks it against the records)."""
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: InstanceDetailSerializer})
+    @extend_schema(
+        request=OpenApiTypes.OBJECT, responses={201: InstanceDetailSerializer}, parameters=[IDEMPOTENCY_PARAMETER]
+    )
+    @idempotent
     def post(self, request: Request, key: str) -> Response:
         user = authenticated_user(request)
         instance = services.instance_start(process_key=key, user=user, data=request.data)
@@ -262,7 +266,8 @@ class TaskReleaseApi(APIView):
 class TaskCompleteApi(APIView):
     """Complete a task: the body is its form's data; bad input gets field-level messages and changes nothing."""
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=TaskSerializer)
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=TaskSerializer, parameters=[IDEMPOTENCY_PARAMETER])
+    @idempotent
     def post(self, request: Request, pk: int) -> Response:
         task = services.task_complete(task_id=pk, user=authenticated_user(request), data=request.data)
         return Response(TaskSerializer(task).data)
