@@ -18,8 +18,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.accounts.models import User
+from backend.api.jobs import JobSerializer
 from backend.core.exceptions import ValidationFailed
 from backend.core.http import authenticated_user, private_file
+from backend.core.idempotency import IDEMPOTENCY_PARAMETER, idempotent
+from backend.core.models import Job
 from backend.inbox import selectors, services
 from backend.inbox.filetypes import CONTENT_TYPES
 from backend.inbox.models import Attachment, Comment, SavedFilter
@@ -449,30 +452,26 @@ class BulkSerializer(serializers.Serializer):
         }
 
 
-class BulkResultSerializer(serializers.Serializer):
-    task = serializers.IntegerField(source="task_id")
-    ok = serializers.BooleanField()
-    title = serializers.CharField()
-    subject = serializers.CharField()
-    message = serializers.CharField()
-
-
 class BulkCompleteApi(APIView):
-    """Complete routine tasks (bulk="true") with the same data, each on its own; says which went through."""
+    """Queue the completion of routine tasks (bulk="true") with the same data: 202 with the job at once.
 
-    @extend_schema(request=BulkSerializer, responses=BulkResultSerializer(many=True))
+    The job completes each task on its own; follow it at /api/jobs/<id>/ (each item says whether its task went
+    through, and why not).
+    """
+
+    @extend_schema(request=BulkSerializer, responses={202: JobSerializer}, parameters=[IDEMPOTENCY_PARAMETER])
+    @idempotent
     def post(self, request: Request) -> Response:
         body = BulkSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        results = services.tasks_bulk_complete(
+        job = services.tasks_bulk_start(
             user=authenticated_user(request), task_ids=body.validated_data["tasks"], data=body.validated_data["data"]
         )
+        job = Job.objects.prefetch_related("items").get(pk=job.pk)
         return Response(
-            {
-                "succeeded": sum(r.ok for r in results),
-                "failed": sum(not r.ok for r in results),
-                "results": BulkResultSerializer(results, many=True).data,
-            }
+            JobSerializer(job).data,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": reverse("api:job", args=[job.pk])},
         )
 
 

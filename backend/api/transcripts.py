@@ -24,6 +24,7 @@ from backend.academics.models import Student
 from backend.core.exceptions import Forbidden, NotFound
 from backend.core.exports import table_download
 from backend.core.http import authenticated_user, private_file
+from backend.core.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from backend.core.params import query_choice, query_int
 from backend.transcripts import selectors, services
 from backend.transcripts.models import Batch, Notice, TranscriptKind, TranscriptRequest
@@ -304,7 +305,8 @@ def batch_data(batch: Batch) -> dict[str, Any]:
 class BatchListApi(APIView):
     """Transcripts for a whole group, generated in the background; poll the batch for its progress."""
 
-    @extend_schema(request=BatchInput, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request=BatchInput, responses={201: OpenApiTypes.OBJECT}, parameters=[IDEMPOTENCY_PARAMETER])
+    @idempotent
     def post(self, request: Request) -> Response:
         user = authenticated_user(request)
         given = BatchInput(data=request.data)

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from backend.api.schema import completion_body, start_body
 from backend.core.http import authenticated_user
+from backend.core.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from backend.workflow import forms, selectors, services
 from backend.workflow.models import HumanTask, ProcessDefinition, ProcessInstance
 
@@ -132,7 +133,8 @@ class ProcessStartApi(APIView):
     def schema_request_body(self, registry: Any) -> dict[str, Any]:
         return start_body(registry, self.process_key)
 
-    @extend_schema(responses={201: InstanceDetailSerializer})
+    @extend_schema(responses={201: InstanceDetailSerializer}, parameters=[IDEMPOTENCY_PARAMETER])
+    @idempotent
     def post(self, request: Request, key: str = "") -> Response:
         user = authenticated_user(request)
         instance = services.instance_start(process_key=key or self.process_key, user=user, data=request.data)
@@ -287,7 +289,8 @@ class TaskCompleteApi(APIView):
     def schema_request_body(self, registry: Any) -> dict[str, Any]:
         return completion_body(registry)
 
-    @extend_schema(responses=TaskSerializer)
+    @extend_schema(responses=TaskSerializer, parameters=[IDEMPOTENCY_PARAMETER])
+    @idempotent
     def post(self, request: Request, pk: int) -> Response:
         task = services.task_complete(task_id=pk, user=authenticated_user(request), data=request.data)
         return Response(TaskSerializer(task).data)

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions as drf_exceptions
@@ -76,6 +77,16 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     """Every API error has the same shape: {"detail", "code", "fields"}."""
     if isinstance(exc, ApplicationError):
         return Response({"detail": exc.message, "code": exc.code, "fields": exc.fields}, status=exc.status_code)
+    if isinstance(exc, DatabaseError):
+        # Never an HTML page for the API: a lost connection is said in the API's shape.
+        return Response(
+            {
+                "detail": str(_("The database could not be reached. Try again in a minute.")),
+                "code": "database_unavailable",
+                "fields": {},
+            },
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
     if isinstance(exc, DjangoValidationError):
         fields = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = drf_exceptions.ValidationError(fields)

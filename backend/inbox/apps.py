@@ -8,6 +8,6 @@ class InboxConfig(AppConfig):
     verbose_name = _("Inbox")
 
     def ready(self) -> None:
-        from . import notifications
+        from . import notifications  # services registers the bulk approval job
 
         notifications.connect()

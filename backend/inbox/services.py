@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,11 +12,15 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from backend.accounts.models import User
 from backend.core.exceptions import ApplicationError, Forbidden, NotFound, ValidationFailed
+from backend.core.jobs import job_start, register_job_kind
+from backend.core.models import Job, JobItem, in_each_language
 from backend.workflow import services as workflow
 from backend.workflow.history import history_record
 from backend.workflow.models import HistoryEvent, HumanTask, TaskCandidate
@@ -168,21 +171,15 @@ def attachment_create(*, task_id: int, user: User, upload: UploadedFile) -> Atta
 
 # --- bulk approval ------------------------------------------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class BulkResult:
-    task_id: int
-    ok: bool
-    title: str = ""
-    subject: str = ""
-    message: str = ""
+BULK_JOB = "inbox.bulk_complete"
 
 
-def tasks_bulk_complete(*, user: User, task_ids: list[int], data: dict[str, Any]) -> list[BulkResult]:
-    """Complete each routine task (bulk="true") with the same data, each in its own transaction.
+def tasks_bulk_start(*, user: User, task_ids: list[int], data: dict[str, Any], back_url: str = "") -> Job:
+    """Queue the approval of the selected routine tasks (bulk="true") with the same data as a background job.
 
-    Deliberately not atomic as a whole: one refused task must not undo the others, and each completion writes
-    its own history event exactly as if it had been done on its own page.
+    The job completes each task in its own transaction, exactly as if it had been done on its own page (its
+    own history event; whatever the step starts, such as issuing a transcript, queued after that commit);
+    one refused task does not undo the others, and the job's page says for each task what happened and why.
     """
     if not task_ids:
         raise ValidationFailed(_("Select at least one task."), fields={"tasks": [_("Select at least one task.")]})
@@ -191,28 +188,51 @@ def tasks_bulk_complete(*, user: User, task_ids: list[int], data: dict[str, Any]
             _("Select at most %(n)s tasks at a time.") % {"n": MAX_BULK},
             fields={"tasks": [_("Select at most %(n)s tasks at a time.") % {"n": MAX_BULK}]},
         )
-    results = []
-    for task_id in dict.fromkeys(task_ids):
-        title = subject = ""
-        try:
-            task = visible_task(task_id, user)
-            title, subject = task.title_in(), task.subject_in()
-            if task.spec_id not in bulk_specs(task.instance.definition):
-                raise ValidationFailed(_("This task must be decided on its own page."))
-            fields = task.instance.definition.forms.get(task.spec_id, {}).get("properties", {})
-            given = {name: value for name, value in data.items() if name != "comment" or "comment" in fields}
-            with transaction.atomic():
-                if data.get("comment") and "comment" not in fields:
-                    # This step's form takes no comment: it goes on the case as a comment, never lost.
-                    comment_create(task_id=task_id, user=user, text=str(data["comment"]))
-                workflow.task_complete(task_id=task_id, user=user, data=given)
-        except ApplicationError as error:
-            details = "; ".join(f"{name}: {', '.join(messages)}" for name, messages in error.fields.items())
-            message = f"{error.message} ({details})" if details and error.code == "invalid" else error.message
-            results.append(BulkResult(task_id=task_id, ok=False, title=title, subject=subject, message=message))
-            continue
-        results.append(BulkResult(task_id=task_id, ok=True, title=title, subject=subject))
-    return results
+    unique = list(dict.fromkeys(task_ids))
+    return job_start(
+        kind=BULK_JOB,
+        owner=user,
+        title=in_each_language(
+            lambda _language: ngettext("Approve %(n)s task", "Approve %(n)s tasks", len(unique)) % {"n": len(unique)}
+        ),
+        items=[(str(pk), _task_label(pk)) for pk in unique],
+        params={"data": data},
+        back_url=back_url,
+    )
+
+
+def _task_label(task_id: int) -> dict[str, str]:
+    return in_each_language(lambda _language: _("Task %(id)s") % {"id": task_id})
+
+
+def _bulk_complete_one(job: Job, item: JobItem) -> dict[str, Any]:
+    user = job.owner
+    if user is None or not user.is_active:
+        raise Forbidden(_("The person who started this job can no longer act."))
+    task_id, data = int(item.key), job.params.get("data", {})
+    task = visible_task(task_id, user)
+    # The label names the task only now that the job's owner is known to see it.
+    JobItem.objects.filter(pk=item.pk).update(
+        label=in_each_language(lambda language: f"{task.title_in(language)} — {task.subject_in(language)}")
+    )
+    if task.spec_id not in bulk_specs(task.instance.definition):
+        raise ValidationFailed(_("This task must be decided on its own page."))
+    fields = task.instance.definition.forms.get(task.spec_id, {}).get("properties", {})
+    given = {name: value for name, value in data.items() if name != "comment" or "comment" in fields}
+    try:
+        if data.get("comment") and "comment" not in fields:
+            # This step's form takes no comment: it goes on the case as a comment, never lost.
+            comment_create(task_id=task_id, user=user, text=str(data["comment"]))
+        workflow.task_complete(task_id=task_id, user=user, data=given)
+    except ApplicationError as error:
+        details = "; ".join(f"{name}: {', '.join(messages)}" for name, messages in error.fields.items())
+        if details and error.code == "invalid":
+            raise ApplicationError(f"{error.message} ({details})", code=error.code) from error
+        raise
+    return {"url": reverse("web:task", args=[task_id]), "task": task_id}
+
+
+register_job_kind(BULK_JOB, run_item=_bulk_complete_one)
 
 
 # --- notices and e-mail ------------------------------------------------------------------------------------------

@@ -1,9 +1,12 @@
 """Writes of transcript issuance: checking a request, issuing (number, PDF, signature, registry), batches.
 
-Numbering: the next number is taken inside the transaction that generates, signs and registers the
-transcript. If any of those steps fails, the whole step rolls back and the number returns to the sequence:
-the case shows an incident, and when an operator retries it, it takes the next free number then. Numbers
-thus have no gaps and no duplicates, and a registry line exists exactly for every issued transcript.
+Numbering: the next number is taken in the transaction that approves (or signs) the request, together with
+the document row that owns it, and nothing slow happens in that transaction, so the number's lock is held
+for a few statements. If the approval fails, the whole step rolls back and the number returns to the
+sequence. Generating, signing and registering run after that commit in the background job
+`transcripts.issue`; if one of them fails, the transcript keeps its number and the job is retried (its
+page has the retry button), so numbers have no gaps and no duplicates, and a registry line exists exactly
+for every issued transcript.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from backend.core.jobs import job_run, job_start, register_job_kind
 from backend.core.models import Job, JobItem, in_each_language
 from backend.core.workdays import add_working_days
 from backend.documents.letterhead import letterhead
-from backend.documents.services import document_generate_now, document_request
+from backend.documents.services import document_generate, document_request, document_reserve
 from backend.signatures.services import address_of, document_publish, document_sign, public_name, signing_certificate
 from backend.signatures.sheet import sheet_rows
 from backend.workflow import services as workflow
@@ -315,17 +318,27 @@ def _approver(request: TranscriptRequest) -> User:
     return request.instance.started_by
 
 
+ISSUE_JOB = "transcripts.issue"
+
+
 @transaction.atomic
 def transcript_issue(request: TranscriptRequest) -> TranscriptRequest:
-    """Number, generate, sign and register the transcript, and tell the student — all or nothing."""
+    """Number the transcript and queue its generation and signature: the short part of issuing.
+
+    Runs inside the transaction that approves (or signs) the request: the next number is taken together
+    with the document row that owns it, so the number's lock is held only for these few statements and
+    the number stays gapless and unique. Rendering, conversion and the signature run after that
+    transaction commits, in the background job `transcripts.issue` (`transcript_issue_finish`); if they
+    fail the document keeps its number and the job is retried.
+    """
     request = TranscriptRequest.objects.select_for_update().get(pk=request.pk)
-    if request.issued_at is not None:
+    if request.issued_at is not None or request.document_id is not None:
         return request
     transcript = transcript_of(request)
     signer = _signer(request)
     certificate = signing_certificate(signer)
     verification_id = new_verification_id()
-    document = document_generate_now(
+    document = document_reserve(
         kind="transcript",
         language=request.language,
         context=transcript_context(request, transcript, signer=signer, verification_url=address_of(verification_id)),
@@ -334,38 +347,84 @@ def transcript_issue(request: TranscriptRequest) -> TranscriptRequest:
         allocate_number=True,
         approval_sheet=sheet_rows(request.instance, request.language, signers=[(signer, certificate)]),
     )
-    student = request.student
-    published = document_publish(
-        document=document,
-        holder=student.user,
-        holder_public_name=public_name(
-            last_name=student.last_name, first_name=student.first_name, patronymic=student.patronymic
-        ),
-        verification_id=verification_id,
-    )
-    document_sign(published=published, signer=signer, language=request.language, reason=str(_("Transcript")))
-    now = timezone.now()
     request.document = document
     request.number = document.number
-    request.issued_at = now
-    request.save(update_fields=["document", "number", "issued_at"])
-    RegistryEntry.objects.create(
-        request=request,
-        number=document.number,
-        sequence=int(document.number.rsplit("/", 1)[-1]),
-        issued_on=timezone.localdate(),
-        student_name=student.full_name,
-        student_code=student.student_id,
-        kind_name=request.kind.name_in("ru"),
-        electronic=request.electronic,
-        paper_copies=request.paper_copies,
-        issued_by=_approver(request),
-        signed_by=signer,
+    request.save(update_fields=["document", "number"])
+    student = request.student
+    job_start(
+        kind=ISSUE_JOB,
+        owner=_approver(request),
+        title=in_each_language(lambda _language: _("Transcript No. %(number)s") % {"number": document.number}),
+        items=[(str(request.pk), in_each_language(lambda _language: f"{document.number} — {student.full_name}"))],
+        params={"verification_id": verification_id, "signer": signer.pk},
+        back_url=f"/transcripts/{request.pk}/",
     )
-    from .tasks import notify_issued  # the task module imports this one
-
-    transaction.on_commit(lambda: notify_issued.delay(request.pk))
     return request
+
+
+def transcript_issue_finish(*, request_id: int, verification_id: str, signer_id: int) -> TranscriptRequest:
+    """Generate, sign and register a numbered transcript, and tell the student; safe to run again."""
+    request = TranscriptRequest.objects.select_related("student__user", "kind", "instance").get(pk=request_id)
+    if request.issued_at is not None:
+        return request
+    if request.document_id is None:
+        raise Conflict(_("This transcript has no number yet."))
+    document = document_generate(document_id=request.document_id)  # the long part: no lock is held
+    with transaction.atomic():
+        request = TranscriptRequest.objects.select_for_update().get(pk=request_id)
+        if request.issued_at is not None:
+            return request
+        signer = User.objects.get(pk=signer_id)
+        student = request.student
+        published = document_publish(
+            document=document,
+            holder=student.user,
+            holder_public_name=public_name(
+                last_name=student.last_name, first_name=student.first_name, patronymic=student.patronymic
+            ),
+            verification_id=verification_id,
+        )
+        document_sign(published=published, signer=signer, language=request.language, reason=str(_("Transcript")))
+        request.issued_at = timezone.now()
+        request.save(update_fields=["issued_at"])
+        RegistryEntry.objects.create(
+            request=request,
+            number=document.number,
+            sequence=int(document.number.rsplit("/", 1)[-1]),
+            issued_on=timezone.localdate(),
+            student_name=student.full_name,
+            student_code=student.student_id,
+            kind_name=request.kind.name_in("ru"),
+            electronic=request.electronic,
+            paper_copies=request.paper_copies,
+            issued_by=_approver(request),
+            signed_by=signer,
+        )
+        from .tasks import notify_issued  # the task module imports this one
+
+        transaction.on_commit(lambda: notify_issued.delay(request.pk))
+    return request
+
+
+def _issue_item(job: Job, item: JobItem) -> dict[str, Any]:
+    request = transcript_issue_finish(
+        request_id=int(item.key), verification_id=job.params["verification_id"], signer_id=job.params["signer"]
+    )
+    return {"url": f"/transcripts/{request.pk}/", "number": request.number}
+
+
+def _issue_visible(user: User, job: Job) -> bool:
+    return user.is_superuser or user_has_role(user, *STAFF)
+
+
+register_job_kind(ISSUE_JOB, run_item=_issue_item, may_view=_issue_visible)
+
+
+def transcript_issue_pending(*, request_id: int) -> None:
+    """Run now (in this worker) the issuing job of a numbered transcript that is still waiting."""
+    waiting = JobItem.objects.filter(job__kind=ISSUE_JOB, key=str(request_id), status=JobItem.Status.PENDING)
+    for job_id in waiting.values_list("job_id", flat=True):
+        job_run(job_id=job_id)
 
 
 @transaction.atomic
@@ -509,6 +568,9 @@ def _batch_issue_one(job: Job, item: JobItem) -> dict[str, Any]:
             ),
         )
         request = TranscriptRequest.objects.select_related("instance").get(batch=batch, student=student)
+    if request.issued_at is None and request.document_id is not None:
+        transcript_issue_pending(request_id=request.pk)  # this is a worker already: issue it here
+        request.refresh_from_db()
     if request.issued_at is None:
         incident = request.instance.incident or str(_("The transcript was not issued."))
         raise ApplicationError(incident)  # the item's transaction rolls back, the case with it

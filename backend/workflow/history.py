@@ -95,6 +95,8 @@ class BrokenChain:
     instance_id: int
     seq: int
     reason: str
+    # What was done to the chain: "edited", "deleted", "inserted" or "rehashed" (after a checkpoint).
+    kind: str = "edited"
 
 
 def verify_chain(
@@ -106,12 +108,16 @@ def verify_chain(
     """
     prev = GENESIS
     expected_seq = 1
+    seen: set[str] = set()
     for event in events:
         instance_id = event.instance_id
         if event.seq != expected_seq:
-            return BrokenChain(event.instance_id, event.seq, f"event {expected_seq} is missing")
+            return BrokenChain(event.instance_id, event.seq, f"event {expected_seq} is missing", "deleted")
         if event.prev_hash != prev:
-            return BrokenChain(event.instance_id, event.seq, "does not link to the previous event")
+            # Linking to an earlier event than the one before it: something was put in between; linking to
+            # nothing that is there: the event before it was deleted (and the later ones renumbered) or edited.
+            kind = "inserted" if event.prev_hash in seen else "deleted"
+            return BrokenChain(event.instance_id, event.seq, "does not link to the previous event", kind)
         recomputed = event_hash(
             instance_id=event.instance_id,
             seq=event.seq,
@@ -122,7 +128,8 @@ def verify_chain(
             prev_hash=event.prev_hash,
         )
         if recomputed != event.hash:
-            return BrokenChain(event.instance_id, event.seq, "content does not match its hash")
+            return BrokenChain(event.instance_id, event.seq, "content does not match its hash", "edited")
+        seen.add(prev)
         prev = event.hash
         expected_seq += 1
     if anchor is not None:
@@ -131,11 +138,13 @@ def verify_chain(
         if found < count:
             after = count - found - 1
             reason = "is missing at the end" if not after else f"and the {after} event(s) after it are missing"
-            return BrokenChain(instance_id or 0, found + 1, f"{reason} (the case records {count} events)")
+            return BrokenChain(instance_id or 0, found + 1, f"{reason} (the case records {count} events)", "deleted")
         if found > count:
-            return BrokenChain(instance_id or 0, count + 1, f"was added after the case's last event (#{count})")
+            return BrokenChain(
+                instance_id or 0, count + 1, f"was added after the case's last event (#{count})", "inserted"
+            )
         if prev != head:
-            return BrokenChain(instance_id or 0, found, "does not match the head the case records")
+            return BrokenChain(instance_id or 0, found, "does not match the head the case records", "edited")
     return None
 
 

@@ -15,3 +15,11 @@ def fire_due_timers() -> int:
 @shared_task(name="backend.workflow.tasks.reroute_tasks", time_limit=600, soft_time_limit=540, **retrying())
 def reroute_tasks(role: str | None = None) -> int:
     return services.tasks_reroute(role=role)
+
+
+@shared_task(name="backend.workflow.tasks.checkpoint_history", time_limit=1800, soft_time_limit=1740)
+def checkpoint_history() -> str:
+    """The daily signed checkpoint of every history chain's head (see backend.workflow.checkpoints)."""
+    from .checkpoints import checkpoint_create
+
+    return str(checkpoint_create())

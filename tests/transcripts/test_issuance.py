@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.test import TestCase
 
 from backend.transcripts.models import RegistryEntry, TranscriptRequest
 from backend.workflow.models import HumanTask, ProcessInstance
@@ -29,7 +30,9 @@ def task_of(instance_id: int, username: str, spec: str) -> dict[str, Any]:
 
 def act(instance_id: int, username: str, spec: str, **data: Any) -> dict[str, Any]:
     task = task_of(instance_id, username, spec)
-    response = api_as(username).post(f"/api/tasks/{task['id']}/complete/", data, format="json")
+    # What the step queues after its commit (issuing a transcript) runs too, as the workers would run it.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = api_as(username).post(f"/api/tasks/{task['id']}/complete/", data, format="json")
     assert response.status_code == 200, response.json()
     return response.json()
 

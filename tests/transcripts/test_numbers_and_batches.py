@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.db import connection
+from django.test import TestCase
 
 from backend.academics.models import AcademicPeriod, Student
 from backend.academics.services import final_grade_record
@@ -128,3 +130,35 @@ def test_the_preview_shows_letters_gpa_and_data_problems(demo: None) -> None:
     act(instance["id"], "registrar_staff1", "review", decision="approve", problems_acknowledged=True)
     assert TranscriptRequest.objects.get(pk=request.pk).issued_at is not None
     assert services.transcript_of(request).gpa == Decimal("3.47")
+
+
+@pytest.mark.django_db
+def test_a_transcript_whose_generation_fails_keeps_its_number_and_is_retried(demo: None, settings: Any) -> None:
+    from backend.core.jobs import job_retry_failed
+    from backend.core.models import Job
+
+    first = request_transcript("student1")
+    working_port = settings.QUJAT_CONVERTER_PORT
+    # The converter cannot be reached: the approval commits with the number, the issuing job fails visibly.
+    settings.QUJAT_CONVERTER_PORT = int(os.environ.get("QUJAT_SPARE_PORT", "2144"))
+    settings.QUJAT_CONVERTER_CONNECT_WAIT = 0
+    act(first["id"], "registrar_staff1", "review", decision="approve")
+    failed = TranscriptRequest.objects.get(instance_id=first["id"])
+    assert failed.number.endswith("/000001")
+    assert failed.issued_at is None
+    job = Job.objects.get(kind="transcripts.issue")
+    assert (job.status, job.failed) == ("failed", 1)
+    assert "converter" in job.items.get().message.lower()
+    # The next approval takes the next number: the failed one keeps its own, no gap, no duplicate.
+    settings.QUJAT_CONVERTER_PORT = working_port
+    settings.QUJAT_CONVERTER_CONNECT_WAIT = 30
+    second = request_transcript("student2")
+    act(second["id"], "registrar_staff1", "review", decision="approve")
+    assert TranscriptRequest.objects.get(instance_id=second["id"]).number.endswith("/000002")
+    # The converter is back: the registrar retries the failed item and the transcript is issued as No. 1.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        job_retry_failed(job_id=job.pk, user=user("registrar_staff1"))
+    failed.refresh_from_db()
+    assert failed.issued_at is not None
+    assert failed.number.endswith("/000001")
+    assert sorted(RegistryEntry.objects.values_list("sequence", flat=True)) == [1, 2]

@@ -185,7 +185,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "backend.inbox.tasks.send_daily_digests",
         "schedule": crontab(hour=2, minute=0),  # 07:00 in Almaty
     },
+    "checkpoint-history": {
+        "task": "backend.workflow.tasks.checkpoint_history",
+        "schedule": crontab(hour=19, minute=30),  # 00:30 in Almaty
+    },
 }
+# Signed checkpoints of the history chains' heads: an append-only folder (see backend/workflow/checkpoints.py).
+# How long an Idempotency-Key's first answer is kept for retries (per user).
+QUJAT_IDEMPOTENCY_HOURS = env.int("QUJAT_IDEMPOTENCY_HOURS", default=24)
+QUJAT_CHECKPOINT_DIR = env.str("QUJAT_CHECKPOINT_DIR", default=str(VAR_DIR / "checkpoints"))
 # A background job that shows no sign of life for this long is enqueued again (every item beats).
 QUJAT_JOB_STALL_SECONDS = env.int("QUJAT_JOB_STALL_SECONDS", default=300)
 # A generated file with no committed row (its transaction was rolled back, its worker killed) is deleted by the

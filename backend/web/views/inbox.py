@@ -104,26 +104,19 @@ def saved_filter_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def bulk_complete(request: HttpRequest) -> HttpResponse:
-    """Approve the selected routine tasks one by one; the result page says which went through."""
+    """Queue the approval of the selected routine tasks; the job's page shows, task by task, what went through."""
     user = authenticated_user(request)
     task_ids = [int(value) for value in request.POST.getlist("task") if value.isdigit()]
     data: dict[str, Any] = {"decision": request.POST.get("decision") or "approve"}
     if request.POST.get("comment", "").strip():
         data["comment"] = request.POST["comment"].strip()
+    back = f"{reverse('web:inbox')}?{request.POST.get('query', '')}"
     try:
-        results = services.tasks_bulk_complete(user=user, task_ids=task_ids, data=data)
+        job = services.tasks_bulk_start(user=user, task_ids=task_ids, data=data, back_url=back)
     except ValidationFailed as error:
         messages.error(request, error.message)
-        return redirect(f"{reverse('web:inbox')}?{request.POST.get('query', '')}")
-    return render(
-        request,
-        "inbox/bulk_result.html",
-        {
-            "succeeded": [r for r in results if r.ok],
-            "failed": [r for r in results if not r.ok],
-            "query": request.POST.get("query", ""),
-        },
-    )
+        return redirect(back)
+    return redirect("web:job", pk=job.pk)
 
 
 # --- a task -----------------------------------------------------------------------------------------------------
