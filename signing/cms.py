@@ -25,6 +25,7 @@ from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.generic_cms import async_validate_cms_signature, collect_timing_info
 from pyhanko.sign.validation.status import StandardCMSSignatureStatus
 
+from signing import gost as gost_2012
 from signing.event_loop import run_blocking
 from signing.keys import CertificateInfo, Credential, describe_certificate
 from signing.trust import (
@@ -39,7 +40,7 @@ from signing.trust import (
     validity_problem,
 )
 
-GOST_OID_PREFIX = "1.2.398.3.10."
+GOST_OID_PREFIX = gost_2012.KAZAKH_GOST_PREFIX
 
 
 @dataclass(frozen=True)
@@ -123,20 +124,6 @@ def _message_digest(signed_data: Any) -> bytes | None:
     except (NonexistentAttributeError, MultivaluedAttributeError):
         return None
     return value
-
-
-def _gost_problem(signed_data: Any) -> str | None:
-    # NCA RK's GOST keys sign with Kazakh GOST algorithms under 1.2.398.3.10; neither OpenSSL,
-    # cryptography nor pyHanko implement them, so say so instead of "bad signature".
-    signer_info = signed_data["signer_infos"][0]
-    for field in ("digest_algorithm", "signature_algorithm"):
-        oid = signer_info[field]["algorithm"].dotted
-        if oid.startswith(GOST_OID_PREFIX):
-            return (
-                f"unsupported_algorithm: {oid} is a Kazakh GOST algorithm; "
-                "only RSA and ECDSA signatures can be verified (sign with the RSA key in NCALayer)"
-            )
-    return None
 
 
 def _digest_algorithm(signed_data: Any) -> str:
@@ -315,6 +302,48 @@ def _evaluate(
     )
 
 
+def _gost_verdict(
+    signed_data: Any,
+    *,
+    content: bytes | None,
+    document_sha256: bytes,
+    trust_roots: Sequence[x509.Certificate],
+    expected_iin: str | None,
+    validation_time: dt.datetime | None,
+    accept_hash_signing: bool,
+) -> CmsVerdict:
+    candidates: list[tuple[str, bytes]] = []
+    if content is not None:
+        candidates.append(("document", content))
+    if accept_hash_signing:
+        hex_lower = document_sha256.hex().encode("ascii")
+        candidates += [("sha256", document_sha256), ("sha256_hex", hex_lower), ("sha256_hex", hex_lower.upper())]
+    if not candidates:
+        return _invalid("content_mismatch: a GOST CMS digests with Streebog; pass the document itself")
+    try:
+        outcome = gost_2012.verify_signed_data(
+            signed_data,
+            candidates=candidates,
+            trust_roots=trust_roots,
+            expected_iin=expected_iin,
+            validation_time=validation_time,
+        )
+    except (ValueError, TypeError, KeyError) as exc:
+        return _invalid(f"malformed: {exc}")
+    certificate = outcome.certificate
+    return CmsVerdict(
+        valid=not outcome.problems and outcome.intact and outcome.trusted,
+        signer=describe_certificate(certificate) if certificate is not None else None,
+        certificate=certificate,
+        signing_time=outcome.signing_time,
+        signing_time_from_timestamp=False,
+        intact=outcome.intact,
+        trusted=outcome.trusted,
+        signed_content=outcome.signed_content,
+        problems=outcome.problems,
+    )
+
+
 def verify_detached(
     *,
     cms: bytes | str,
@@ -336,9 +365,19 @@ def verify_detached(
         raise ValueError("content and content_sha256 describe different documents")
     try:
         signed_data = load_signed_data(decode_cms(cms))
-        gost = _gost_problem(signed_data)
+        gost = gost_2012.kazakh_gost_problem(signed_data)
         if gost is not None:
             return _invalid(gost)
+        if gost_2012.is_gost_2012(signed_data):
+            return _gost_verdict(
+                signed_data,
+                content=content,
+                document_sha256=document_sha256,
+                trust_roots=trust_roots,
+                expected_iin=expected_iin,
+                validation_time=validation_time,
+                accept_hash_signing=accept_hash_signing,
+            )
         algorithm = _digest_algorithm(signed_data)
         candidates = _candidates(content, content_sha256, algorithm, accept_hash_signing=accept_hash_signing)
     except (ValueError, AttributeError) as exc:

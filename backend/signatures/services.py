@@ -29,6 +29,7 @@ from signing.pades import sign_pdf
 from signing.stamp import StampText
 
 from .models import Authority, PublishedDocument, Signature, SignerCertificate, TrustAnchor
+from .problems import problem_code, problem_message
 
 
 class SigningUnavailable(ApplicationError):
@@ -371,10 +372,12 @@ def cms_signature_accept(*, document: GeneratedDocument, signer: User, cms: str 
         content = handle.read()
     verdict = verify_detached(cms=cms, trust_roots=trust_roots(), content=content, expected_iin=signer.iin or None)
     if not verdict.valid or verdict.certificate is None:
+        codes = [problem_code(problem) for problem in verdict.problems]
         raise ValidationFailed(
             _("The signature does not verify: %(problems)s") % {"problems": "; ".join(verdict.problems)},
-            code="invalid_signature",
-            fields={"cms": list(verdict.problems) or [_("Invalid signature.")]},
+            # An algorithm we cannot check is not a bad signature: the signer's task stays open for another key.
+            code="unsupported_algorithm" if "unsupported_algorithm" in codes else "invalid_signature",
+            fields={"cms": [problem_message(problem) for problem in verdict.problems] or [_("Invalid signature.")]},
         )
     fingerprint = keys.certificate_fingerprint(verdict.certificate)
     certificate = SignerCertificate.objects.filter(fingerprint=fingerprint).first()

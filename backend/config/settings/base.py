@@ -31,6 +31,8 @@ QUJAT_SITE_URL = env.str("QUJAT_SITE_URL", default="http://127.0.0.1:8000").rstr
 QUJAT_KEY_ENCRYPTION_KEY = env.str("QUJAT_KEY_ENCRYPTION_KEY", default="")
 # Optional RFC 3161 timestamp authority: with it signatures are PAdES-B-T, without it PAdES-B-B.
 QUJAT_TSA_URL = env.str("QUJAT_TSA_URL", default="")
+# Where the signer's browser finds NCALayer (the national signing application on the signer's own computer).
+QUJAT_NCALAYER_URL = env.str("QUJAT_NCALAYER_URL", default="wss://127.0.0.1:13579/")
 # Printed in the letterhead of documents (the university's name comes from the root org unit).
 QUJAT_UNIVERSITY_CITY = env.str("QUJAT_UNIVERSITY_CITY", default="Алматы")
 QUJAT_UNIVERSITY_CITY_EN = env.str("QUJAT_UNIVERSITY_CITY_EN", default="Almaty")
