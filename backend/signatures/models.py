@@ -19,6 +19,7 @@ class Authority(models.Model):
     class Kind(models.TextChoices):
         ROOT = "root", _("root CA")
         ISSUING = "issuing", _("issuing CA")
+        SYSTEM = "system", _("the university's system certificate")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, unique=True)
     certificate_pem = models.TextField(_("certificate (PEM)"))
