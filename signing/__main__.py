@@ -1,4 +1,4 @@
-"""Command line: ``python -m signing verify FILE.pdf --trust ROOT.pem`` and ``verify-cms``.
+"""Command line: ``python -m signing verify FILE.pdf --trust ROOT.pem``, ``verify-cms`` and ``verify-evidence``.
 
 Exit status: 0 when everything verified, 1 when something is invalid, 2 on usage errors.
 """
@@ -15,6 +15,7 @@ from cryptography import x509
 
 from signing.cms import CmsVerdict, verify_detached
 from signing.errors import CredentialError
+from signing.evidence import verify_package
 from signing.keys import CertificateInfo, load_trust_roots, validate_iin
 from signing.verify import SignatureVerdict, verify_pdf
 
@@ -121,6 +122,18 @@ def _verify_cms_command(args: argparse.Namespace) -> int:
     return EXIT_VALID if verdict.valid else EXIT_INVALID
 
 
+def _verify_evidence_command(args: argparse.Namespace) -> int:
+    package = _read(args.file, "evidence package")
+    verdict = verify_package(package, trust_roots=_trust_roots(args.trust))
+    for line in verdict.checked:
+        print(f"ok: {line}")
+    if verdict.valid:
+        print("Evidence package: VALID")
+        return EXIT_VALID
+    print(f"Evidence package: INVALID: {verdict.problem}")
+    return EXIT_INVALID
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m signing", description="Verify Qujat signatures.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -138,6 +151,11 @@ def _parser() -> argparse.ArgumentParser:
     cms.add_argument("--trust", action="append", required=True, help=_TRUST_HELP)
     cms.add_argument("--iin", help="the 12-digit IIN the signer's certificate must carry")
     cms.set_defaults(handler=_verify_cms_command)
+
+    evidence = commands.add_parser("verify-evidence", help="verify a case's evidence package (ZIP) offline")
+    evidence.add_argument("file", help="the evidence package, a ZIP")
+    evidence.add_argument("--trust", action="append", required=True, help=_TRUST_HELP)
+    evidence.set_defaults(handler=_verify_evidence_command)
     return parser
 
 

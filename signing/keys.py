@@ -312,6 +312,54 @@ def issue_signer_certificate(
     return Credential(certificate=certificate, private_key=key, chain=_chain_below(issuer))
 
 
+def issue_system_certificate(
+    *,
+    issuer: Credential,
+    common_name: str,
+    organisation: str,
+    valid_days: int = 3650,
+    country: str = "KZ",
+    key_algorithm: KeyAlgorithm = DEFAULT_KEY_ALGORITHM,
+) -> Credential:
+    """A certificate for what the university itself signs (evidence manifests): no person, no IIN."""
+    key = _new_private_key(key_algorithm)
+    subject = _name(
+        [
+            (NameOID.COMMON_NAME, common_name),
+            (NameOID.COUNTRY_NAME, country),
+            (NameOID.ORGANIZATION_NAME, organisation),
+        ]
+    )
+    start, end = _validity(valid_days, None)
+    usage = x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=True,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=False,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer.certificate.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(min(end, issuer.certificate.not_valid_after_utc))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(usage, critical=True)
+        .add_extension(x509.ExtendedKeyUsage([DOCUMENT_SIGNING_EKU]), critical=False)
+        .add_extension(_ski(key), critical=False)
+        .add_extension(_aki(issuer), critical=False)
+        .sign(issuer.private_key, hashes.SHA256())
+    )
+    return Credential(certificate=certificate, private_key=key, chain=_chain_below(issuer))
+
+
 def encrypt_private_key(*, key: PrivateKey, kek: bytes) -> bytes:
     """Serialise a private key as encrypted PKCS#8 PEM (PBES2, AES-256-CBC) under the KEK."""
     _check_kek(kek)

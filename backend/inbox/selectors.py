@@ -275,6 +275,7 @@ def inbox_page(*, user: User, filters: InboxFilters, now: datetime | None = None
             "subject",
             "requester_id",
             "instance__business_key",
+            "instance__number",
             "instance__definition_id",
             "requester__username",
             "requester__first_name",
@@ -313,7 +314,7 @@ def inbox_page(*, user: User, filters: InboxFilters, now: datetime | None = None
     for task in page_tasks:
         definition = definitions.get(task.instance.definition_id)
         process_title = definition.title_in() if definition else task.process_key
-        number_text = task.instance.business_key or str(task.instance_id)
+        number_text = task.instance.number or task.instance.business_key or str(task.instance_id)
         assignee_id = task.assignee_id
         read_only = assignee_id is not None and assignee_id != user.pk and assignee_id not in substituted
         acting_for = None

@@ -95,6 +95,23 @@ def pki_ensure() -> tuple[Authority, Authority]:
     return root, issuing
 
 
+@transaction.atomic
+def system_credential() -> keys.Credential:
+    """The university's own signing certificate (evidence manifests), issued by its CA on first use."""
+    _root, issuing = pki_ensure()
+    system = Authority.objects.select_for_update().filter(kind=Authority.Kind.SYSTEM).first()
+    if system is None:
+        organisation = _organisation()
+        issuer = _credential_of(issuing.certificate_pem, issuing.encrypted_key_pem)
+        system = _authority_store(
+            Authority.Kind.SYSTEM,
+            keys.issue_system_certificate(
+                issuer=issuer, common_name=f"{organisation} Qujat", organisation=organisation
+            ),
+        )
+    return _credential_of(system.certificate_pem, system.encrypted_key_pem, issuing.certificate_pem)
+
+
 def trust_roots() -> list[x509.Certificate]:
     """Roots a signature must chain to: the university's own and every trusted root an administrator added."""
     pems = list(Authority.objects.filter(kind=Authority.Kind.ROOT).values_list("certificate_pem", flat=True))

@@ -56,4 +56,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {}
     roles = {a.role for a in _assignments(request)}
-    return {"menu": {entry: user.is_superuser or bool(roles & allowed) for entry, allowed in MENU.items()}}
+    menu = {entry: user.is_superuser or bool(roles & allowed) for entry, allowed in MENU.items()}
+    # Cases: every role sees some (its own requests, the steps it took part in, or all for auditors); read from
+    # the assignments already loaded for the header, so the menu costs no query.
+    menu["cases"] = user.is_superuser or bool(roles)
+    return {"menu": menu}

@@ -363,6 +363,16 @@ class ReadyTask:
 
 
 @dataclass(frozen=True)
+class TrailStep:
+    """One run of a diagram element in a case: where it came from, how it stands, when it last changed."""
+
+    spec_id: str
+    came_from: str  # the element run just before it ("" for the start)
+    state: str  # "completed", "waiting" (reached, not done), "error" or "cancelled"
+    changed_at: float  # Unix time of its last change of state
+
+
+@dataclass(frozen=True)
 class PendingTimer:
     task_id: UUID
     spec_id: str
@@ -455,6 +465,30 @@ class RunningProcess:
         ]
         end = max(ends, key=lambda task: task.last_state_change).task_spec.bpmn_id if ends else None
         return [task.task_spec.bpmn_id for task in waiting], end
+
+    def trail(self) -> list[TrailStep]:
+        """Every element the case reached, once per run (a loop runs an element again), in the engine's order."""
+        states = {
+            TaskState.COMPLETED: "completed",
+            TaskState.READY: "waiting",
+            TaskState.WAITING: "waiting",
+            TaskState.STARTED: "waiting",
+            TaskState.ERROR: "error",
+        }
+        steps = []
+        for task in self.workflow.get_tasks():
+            spec_id = task.task_spec.bpmn_id
+            state = states.get(task.state)
+            if not spec_id or state is None:
+                continue
+            if state == "waiting" and task.task_spec.__class__.__name__ == "BoundaryEvent":
+                continue  # a boundary event waits as long as its activity runs: reached only when it fires
+            parent = task.parent
+            while parent is not None and not parent.task_spec.bpmn_id:
+                parent = parent.parent
+            came_from = parent.task_spec.bpmn_id if parent is not None else ""
+            steps.append(TrailStep(spec_id, came_from, state, task.last_state_change))
+        return steps
 
     def complete_user_task(self, task_id: UUID, data: dict[str, Any]) -> None:
         task = self.workflow.get_task_from_id(task_id)

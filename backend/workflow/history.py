@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from backend.accounts.models import User
+from signing import evidence
 
 from .models import HistoryEvent, ProcessInstance
 
@@ -27,16 +27,20 @@ def canonical_json(value: Any) -> str:
 def event_hash(
     *, instance_id: int, seq: int, kind: str, actor_id: int | None, at: datetime, payload: Any, prev_hash: str
 ) -> str:
-    body = {
-        "instance": instance_id,
-        "seq": seq,
-        "kind": kind,
-        "actor": actor_id,
-        "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
-        "payload": payload,
-        "prev": prev_hash,
-    }
-    return hashlib.sha256(canonical_json(body).encode()).hexdigest()
+    """The event's hash as signing.evidence defines it (the offline check of evidence packages recomputes it)."""
+    return evidence.event_hash(
+        instance_id=instance_id,
+        seq=seq,
+        kind=kind,
+        actor_id=actor_id,
+        at=event_time(at),
+        payload=payload,
+        prev=prev_hash,
+    )
+
+
+def event_time(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 class HistoryChain:

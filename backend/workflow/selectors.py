@@ -14,7 +14,9 @@ from backend.accounts.roles import Role
 from backend.accounts.selectors import active_substitutions, user_has_role
 from backend.core.exceptions import NotFound
 
+from .engine import RunningProcess, TrailStep
 from .models import HistoryEvent, HumanTask, ProcessDefinition, ProcessInstance, Purpose, TaskCandidate
+from .scripting import InstanceContext, Sandbox
 
 
 def latest_definitions() -> list[ProcessDefinition]:
@@ -174,3 +176,15 @@ def visible_instance(instance_id: int, user: User) -> ProcessInstance:
     if instance is None:
         raise NotFound(_("There is no such process instance."))
     return instance
+
+
+def instance_trail(instance: ProcessInstance) -> list[TrailStep]:
+    """The diagram elements the case reached, read from its saved engine state (nothing runs, nothing is kept)."""
+    definition = instance.definition
+    process = RunningProcess.load(
+        spec_key=f"{definition.pk}:{definition.content_hash}",
+        load_bundle=lambda: definition.spec,
+        state=instance.state,
+        sandbox=Sandbox(InstanceContext(instance.pk, None)),
+    )
+    return process.trail()

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "backend.transcripts",
     "backend.access",
     "backend.inbox",
+    "backend.cases",
     "backend.demo",
     "backend.api",
     "backend.web",
@@ -78,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "backend.web.refusals.RefusalPages",
+    "backend.cases.read_only.AuditorsReadOnly",
 ]
 
 ROOT_URLCONF = "backend.config.urls"
@@ -295,7 +297,10 @@ REST_FRAMEWORK = {
         "backend.api.authentication.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "backend.cases.read_only.NotAnAuditorWrite",
+    ],
     "DEFAULT_SCHEMA_CLASS": "backend.api.schema.QujatAutoSchema",
     "EXCEPTION_HANDLER": "backend.core.exceptions.api_exception_handler",
     # Bodies are JSON objects (endpoints that take files name their multipart parser themselves).
