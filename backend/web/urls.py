@@ -21,4 +21,5 @@ urlpatterns = [
     path("", include("backend.web.views.transcripts")),
     path("", include("backend.web.views.access")),
     path("", include("backend.web.views.jobs")),
+    path("", include("backend.web.views.monitor")),
 ]

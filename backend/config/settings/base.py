@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "backend.transcripts",
     "backend.access",
     "backend.inbox",
+    "backend.monitor",
     "backend.demo",
     "backend.api",
     "backend.web",
@@ -162,6 +163,11 @@ CELERY_BEAT_SCHEDULE = {
     "send-daily-digests": {
         "task": "backend.inbox.tasks.send_daily_digests",
         "schedule": crontab(hour=2, minute=0),  # 07:00 in Almaty
+    },
+    "refresh-monitor-facts": {"task": "backend.monitor.tasks.refresh_facts", "schedule": timedelta(minutes=1)},
+    "send-monitor-alerts": {
+        "task": "backend.monitor.tasks.send_alerts",
+        "schedule": crontab(hour=2, minute=30),  # 07:30 in Almaty
     },
 }
 # A background job that shows no sign of life for this long is enqueued again (every item beats).
