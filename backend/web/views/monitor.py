@@ -24,7 +24,7 @@ from backend.core.params import query_choice, query_int
 from backend.monitor import selectors, services
 from backend.monitor.scope import MonitorScope, monitor_scope
 from backend.workflow import services as workflow
-from backend.workflow.models import ProcessDefinition
+from backend.workflow.models import ProcessDefinition, ProcessInstance
 
 FORMATS = ("html", "csv", "xlsx")
 
@@ -289,6 +289,16 @@ def _corrected_data(raw: str) -> dict[str, Any]:
     return value
 
 
+def _case_by_number(raw: str) -> int:
+    number = raw.strip()
+    found = ProcessInstance.objects.filter(number=number).values_list("pk", flat=True).first() if number else None
+    if found is None:
+        raise ValidationFailed(
+            _("Please correct the marked fields."), fields={"number": [_("There is no case with this number.")]}
+        )
+    return found
+
+
 @login_required
 @require_POST
 def monitor_operate(request: HttpRequest, pk: int, operation: str) -> HttpResponse:
@@ -298,6 +308,8 @@ def monitor_operate(request: HttpRequest, pk: int, operation: str) -> HttpRespon
     if not scope.may_operate:
         raise Forbidden(_("Only the head of the Registrar office or an administrator may do this."))
     reason = request.POST.get("reason", "").strip()
+    if operation == "suspend" and pk == 0:
+        pk = _case_by_number(request.POST.get("number", ""))
     try:
         if operation == "retry":
             workflow.instance_retry(
@@ -321,6 +333,7 @@ urlpatterns = [
     path("monitor/overdue/", monitor_overdue, name="monitor-overdue"),
     path("monitor/tasks/<int:pk>/remind/", monitor_remind, name="monitor-remind"),
     path("monitor/incidents/", monitor_incidents, name="monitor-incidents"),
+    path("monitor/cases/suspend/", monitor_operate, {"operation": "suspend", "pk": 0}, name="monitor-suspend-number"),
     *[
         path(f"monitor/cases/<int:pk>/{op}/", monitor_operate, {"operation": op}, name=f"monitor-{op}")
         for op in ("retry", "suspend", "resume", "cancel")
