@@ -111,6 +111,8 @@ def test_daily_alert_in_the_heads_language(demo: None) -> None:
     assert alerts_send(now=now) == 1
     [message] = mail.outbox
     assert message.to == [head.email]
+    assert message.subject.startswith("Процестер мониторы")  # in Kazakh, the head's language
+    assert "Соңғы 30 күнде" in message.body
     assert "33 %" in message.body  # one of three on time, threshold 90 %
     assert "school_visa" not in message.body  # no data: no alert
     assert (soon.number or str(soon.pk)) in message.body
