@@ -49,6 +49,7 @@ urlpatterns += [
     path("", include("backend.api.access")),
     path("", include("backend.api.jobs")),
     path("", include("backend.api.cases")),
+    path("", include("backend.api.monitor")),
 ]
 
 

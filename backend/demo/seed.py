@@ -259,7 +259,7 @@ class DemoSeeder:
 
         registrars, _ = Group.objects.get_or_create(name="Registrar office")
         registrars.permissions.set(
-            Permission.objects.filter(content_type__app_label__in=["accounts", "academics"]).exclude(
+            Permission.objects.filter(content_type__app_label__in=["accounts", "academics", "monitor"]).exclude(
                 codename__in=["add_apitoken", "change_apitoken", "view_apitoken", "delete_apitoken"]
             )
         )

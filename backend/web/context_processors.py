@@ -48,6 +48,16 @@ MENU: dict[str, set[str]] = {
         "auditor",
     },
     "access": {"department_head", "dean_office", "it_head", "it_staff", "auditor"},
+    "monitor": {
+        "department_head",
+        "dean_curation",
+        "school_dean",
+        "vice_rector",
+        "registrar_inspector",
+        "registrar_staff",
+        "registrar_head",
+        "auditor",
+    },
 }
 
 

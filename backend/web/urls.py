@@ -22,4 +22,5 @@ urlpatterns = [
     path("", include("backend.web.views.access")),
     path("", include("backend.web.views.jobs")),
     path("", include("backend.web.views.cases")),
+    path("", include("backend.web.views.monitor")),
 ]

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "backend.access",
     "backend.inbox",
     "backend.cases",
+    "backend.monitor",
     "backend.demo",
     "backend.api",
     "backend.web",
@@ -192,6 +193,11 @@ CELERY_BEAT_SCHEDULE = {
     "checkpoint-history": {
         "task": "backend.workflow.tasks.checkpoint_history",
         "schedule": crontab(hour=19, minute=30),  # 00:30 in Almaty
+    },
+    "refresh-monitor-facts": {"task": "backend.monitor.tasks.refresh_facts", "schedule": timedelta(minutes=1)},
+    "send-monitor-alerts": {
+        "task": "backend.monitor.tasks.send_alerts",
+        "schedule": crontab(hour=2, minute=30),  # 07:30 in Almaty
     },
 }
 # Signed checkpoints of the history chains' heads: an append-only folder (see backend/workflow/checkpoints.py).

@@ -1,0 +1,123 @@
+"""The monitor's data: SOP targets and alert thresholds (kept in the admin), and the rollups it reads.
+
+`CaseFact` and `TaskFact` are derived from the workflow's instances, tasks and history by
+`facts.facts_refresh` (every minute, from beat): working-time durations with suspensions left out are
+worked out once there, so the pages only aggregate indexed rows in the database.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from backend.accounts.models import OrgUnit
+from backend.workflow.models import HumanTask, ProcessInstance
+
+
+class ProcessTarget(models.Model):
+    """A process's SOP deadline for the whole case (request → outcome)."""
+
+    process_key = models.CharField(_("process key"), max_length=100, unique=True)
+    days = models.PositiveSmallIntegerField(
+        _("days"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Leave empty when the SOP sets deadlines per step only: then a case is on time when every step was."
+        ),
+    )
+    working_days = models.BooleanField(_("working days"), default=True)
+
+    class Meta:
+        verbose_name = _("SOP deadline of a process")
+        verbose_name_plural = _("SOP deadlines of processes")
+        ordering = ["process_key"]
+
+    def __str__(self) -> str:
+        return self.process_key
+
+
+class StepThreshold(models.Model):
+    """The on-time share below which a step is reported to the head of the Registrar office."""
+
+    process_key = models.CharField(_("process key"), max_length=100)
+    spec_id = models.CharField(_("step"), max_length=100, help_text=_("The user task's id in the diagram."))
+    min_on_time_share = models.DecimalField(
+        _("minimum share on time"),
+        max_digits=4,
+        decimal_places=3,
+        help_text=_("Between 0 and 1, e.g. 0.9 for 90 %."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("step threshold")
+        verbose_name_plural = _("step thresholds")
+        ordering = ["process_key", "spec_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["process_key", "spec_id"], name="monitor_threshold_step_unique"),
+            models.CheckConstraint(
+                condition=Q(min_on_time_share__gte=0, min_on_time_share__lte=1), name="monitor_threshold_share_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.process_key}/{self.spec_id}"
+
+
+class CaseFact(models.Model):
+    """One case as the monitor counts it: its unit, status and end-to-end working time."""
+
+    instance = models.OneToOneField(
+        ProcessInstance, primary_key=True, on_delete=models.CASCADE, related_name="monitor_fact"
+    )
+    process_key = models.CharField(max_length=100)
+    version = models.PositiveIntegerField()
+    unit = models.ForeignKey(OrgUnit, null=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=20, choices=ProcessInstance.Status.choices)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True)
+    # Working seconds request → outcome with suspensions left out; set once the case completed.
+    e2e_seconds = models.FloatField(null=True)
+    within_sop = models.BooleanField(null=True)
+    refreshed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["process_key", "started_at"], name="casefact_process_started"),
+            models.Index(fields=["process_key", "finished_at"], name="casefact_process_finished"),
+            models.Index(fields=["process_key", "status"], name="casefact_process_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.process_key} #{self.instance_id}"
+
+
+class TaskFact(models.Model):
+    """One finished user task: working time waiting and after claim, against its due time; loops."""
+
+    task = models.OneToOneField(HumanTask, primary_key=True, on_delete=models.CASCADE, related_name="monitor_fact")
+    instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="+")
+    process_key = models.CharField(max_length=100)
+    version = models.PositiveIntegerField()
+    spec_id = models.CharField(max_length=100)
+    role = models.CharField(max_length=40, blank=True)
+    unit = models.ForeignKey(OrgUnit, null=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=20, choices=HumanTask.Status.choices)
+    created_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True)
+    completed_by = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    wait_seconds = models.FloatField(null=True)  # created → completed
+    claim_seconds = models.FloatField(null=True)  # claimed (or assigned) → completed
+    due_seconds = models.FloatField(null=True)  # created → due, on the same calendar
+    on_time = models.BooleanField(null=True)
+    loop = models.PositiveSmallIntegerField(default=0)  # how many times the step ran before in the case
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["process_key", "completed_at"], name="taskfact_process_completed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.spec_id} #{self.task_id}"

@@ -1,0 +1,606 @@
+"""The monitor's figures, computed in the database over the rollups and the open tasks.
+
+Every figure is scoped by `MonitorScope` (a dean's school, a head's department) and `Filters`.
+Durations are working seconds (see worktime.py); pages show them as working hours and days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Count, Exists, F, Func, OuterRef, Q, QuerySet
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from backend.accounts.models import OrgUnit, User
+from backend.accounts.selectors import active_substitutions, descendants
+from backend.core.exceptions import Forbidden, ValidationFailed
+from backend.core.params import query_choice, query_int, query_text
+from backend.workflow.models import HistoryEvent, HumanTask, ProcessDefinition, ProcessInstance, TaskCandidate, Timer
+from backend.workflow.selectors import latest_definitions
+
+from .facts import process_target
+from .models import CaseFact, TaskFact
+from .percentiles import Percentile
+from .scope import MonitorScope
+from .worktime import DAY, WorkCalendar
+
+RUNNING = (ProcessInstance.Status.RUNNING, ProcessInstance.Status.SUSPENDED, ProcessInstance.Status.ERROR)
+MODES = ("wait", "claim")
+DEFAULT_DAYS = 90
+
+
+@dataclass(frozen=True)
+class Filters:
+    start: date
+    end: date  # inclusive
+    unit_ids: frozenset[int] | None = None  # None: everything the scope allows
+    unit_id: int | None = None
+    version: int | None = None
+    role: str = ""
+    mode: str = "wait"
+
+    @property
+    def since(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.start, time.min))
+
+    @property
+    def until(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.end + timedelta(days=1), time.min))
+
+    def query(self) -> dict[str, str]:
+        """The filters as query parameters (for links and exports)."""
+        params = {"from": self.start.isoformat(), "to": self.end.isoformat(), "mode": self.mode}
+        if self.unit_id:
+            params["unit"] = str(self.unit_id)
+        if self.version:
+            params["version"] = str(self.version)
+        if self.role:
+            params["role"] = self.role
+        return params
+
+
+def _query_date(params: Mapping[str, Any], name: str, default: date) -> date:
+    raw = query_text(params, name, max_length=10)
+    if not raw:
+        return default
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationFailed(
+            _("Please correct the marked fields."), fields={name: [_("Enter a date as YYYY-MM-DD.")]}
+        ) from None
+
+
+def filters_from(params: Mapping[str, Any], scope: MonitorScope) -> Filters:
+    """Filters from query parameters; a bad one is a 400 naming it, a unit outside the scope a 403."""
+    today = timezone.localdate()
+    end = _query_date(params, "to", today)
+    start = _query_date(params, "from", end - timedelta(days=DEFAULT_DAYS - 1))
+    if start > end:
+        raise ValidationFailed(
+            _("Please correct the marked fields."), fields={"from": [_("The period starts after it ends.")]}
+        )
+    if (end - start).days > 3 * 366:
+        raise ValidationFailed(
+            _("Please correct the marked fields."), fields={"from": [_("Choose a period of at most three years.")]}
+        )
+    unit_id = query_int(params, "unit")
+    unit_ids = scope.unit_ids
+    if unit_id is not None:
+        unit = OrgUnit.objects.filter(pk=unit_id).first()
+        if unit is None:
+            raise ValidationFailed(
+                _("Please correct the marked fields."), fields={"unit": [_("Choose one of the offered values.")]}
+            )
+        if not scope.covers(unit_id):
+            raise Forbidden(_("This unit is outside what you may see."))
+        below = frozenset(descendants([unit]))
+        unit_ids = below if unit_ids is None else below & unit_ids
+    role = query_text(params, "role", max_length=40)
+    return Filters(
+        start=start,
+        end=end,
+        unit_ids=unit_ids,
+        unit_id=unit_id,
+        version=query_int(params, "version"),
+        role=role,
+        mode=query_choice(params, "mode", MODES, "wait"),
+    )
+
+
+def units_for(scope: MonitorScope) -> list[OrgUnit]:
+    """The units the filter offers."""
+    units = OrgUnit.objects.exclude(kind=OrgUnit.Kind.OFFICE).order_by("kind", "code")
+    if scope.unit_ids is not None:
+        units = units.filter(pk__in=scope.unit_ids)
+    return list(units)
+
+
+def _scoped(queryset: QuerySet[Any], unit_ids: frozenset[int] | None, path: str = "unit_id") -> QuerySet[Any]:
+    return queryset if unit_ids is None else queryset.filter(**{f"{path}__in": unit_ids})
+
+
+def cases_in_scope(filters: Filters) -> QuerySet[CaseFact]:
+    return _scoped(CaseFact.objects.all(), filters.unit_ids)
+
+
+def _days(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / DAY, 2)
+
+
+def _hours(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 3600, 2)
+
+
+def _share(part: int, whole: int) -> float | None:
+    return None if not whole else round(part / whole, 3)
+
+
+# --- process cards -----------------------------------------------------------------------------------
+
+
+def process_cards(filters: Filters) -> list[dict[str, Any]]:
+    """One card per deployed process: cases started, finished, cancelled, running and overdue; end-to-end
+    p50/p90/p95 and the share finished within the SOP deadline (cases finished in the period)."""
+    since, until = filters.since, filters.until
+    finished = Q(status=ProcessInstance.Status.COMPLETED, finished_at__gte=since, finished_at__lt=until)
+    cases = cases_in_scope(filters)
+    if filters.version:
+        cases = cases.filter(version=filters.version)
+    rows: dict[str, dict[str, Any]] = {
+        row["process_key"]: dict(row)
+        for row in cases.filter(
+            Q(started_at__gte=since, started_at__lt=until)
+            | Q(finished_at__gte=since, finished_at__lt=until)
+            | Q(status__in=RUNNING)
+        )
+        .values("process_key")
+        .annotate(
+            started=Count("pk", filter=Q(started_at__gte=since, started_at__lt=until)),
+            finished=Count("pk", filter=finished),
+            cancelled=Count(
+                "pk", filter=Q(status=ProcessInstance.Status.CANCELLED, finished_at__gte=since, finished_at__lt=until)
+            ),
+            running=Count("pk", filter=Q(status__in=RUNNING)),
+            suspended=Count("pk", filter=Q(status=ProcessInstance.Status.SUSPENDED)),
+            in_error=Count("pk", filter=Q(status=ProcessInstance.Status.ERROR)),
+            within=Count("pk", filter=finished & Q(within_sop=True)),
+            p50=Percentile("e2e_seconds", 0.5, filter=finished),
+            p90=Percentile("e2e_seconds", 0.9, filter=finished),
+            p95=Percentile("e2e_seconds", 0.95, filter=finished),
+        )
+        .order_by()
+    }
+    cards = []
+    for definition in latest_definitions():
+        row: dict[str, Any] = rows.get(definition.key, {})
+        days, working = process_target(definition.key)
+        cards.append(
+            {
+                "key": definition.key,
+                "title": definition.title_in(),
+                "started": row.get("started", 0),
+                "finished": row.get("finished", 0),
+                "cancelled": row.get("cancelled", 0),
+                "running": row.get("running", 0),
+                "suspended": row.get("suspended", 0),
+                "in_error": row.get("in_error", 0),
+                "overdue": overdue_cases(definition.key, filters).count() if row.get("running") else 0,
+                "p50_days": _days(row.get("p50")),
+                "p90_days": _days(row.get("p90")),
+                "p95_days": _days(row.get("p95")),
+                "within_sop": _share(row.get("within", 0), row.get("finished", 0)),
+                "sop_days": days,
+                "sop_working": working,
+            }
+        )
+    return cards
+
+
+def overdue_cases(process_key: str, filters: Filters) -> QuerySet[CaseFact]:
+    """Running cases past their SOP deadline, or waiting at a step past its due time."""
+    now = timezone.now()
+    late_task = HumanTask.objects.filter(
+        instance_id=OuterRef("instance_id"), status=HumanTask.Status.OPEN, due_at__lt=now
+    )
+    late: Exists | Q = Exists(late_task)
+    days, working = process_target(process_key)
+    if days is not None:
+        if working:
+            cutoff = WorkCalendar(
+                timezone.localdate() - timedelta(days=days * 3 + 30), timezone.localdate()
+            ).subtract_days(now, days)
+        else:
+            cutoff = now - timedelta(days=days)
+        late = late | Q(started_at__lt=cutoff)
+    cases = cases_in_scope(filters).filter(process_key=process_key, status__in=RUNNING)
+    if filters.version:
+        cases = cases.filter(version=filters.version)
+    return cases.filter(late)
+
+
+# --- steps (the heatmap) -----------------------------------------------------------------------------
+
+
+def definition_for(process_key: str, version: int | None = None) -> ProcessDefinition:
+    definitions = ProcessDefinition.objects.filter(key=process_key)
+    if version:
+        definitions = definitions.filter(version=version)
+    definition = definitions.order_by("-version").first()
+    if definition is None:
+        from backend.core.exceptions import NotFound
+
+        raise NotFound(_("There is no such process."))
+    return definition
+
+
+def heat(p90: float | None, due: float | None) -> str:
+    """ok when the slowest tenth still meets the due time with a fifth to spare, warn when just, bad when not."""
+    if p90 is None or not due:
+        return "none"
+    if p90 <= 0.8 * due:
+        return "ok"
+    if p90 <= due:
+        return "warn"
+    return "bad"
+
+
+def step_stats(definition: ProcessDefinition, filters: Filters) -> list[dict[str, Any]]:
+    """Per user task of the process: open and overdue now, completed in the period, p50/p90/p95 (waiting or
+    after claim), the share on time, and how often it ran again in a case (returns and loops)."""
+    now = timezone.now()
+    field_name = "claim_seconds" if filters.mode == "claim" else "wait_seconds"
+    facts = _scoped(
+        TaskFact.objects.filter(
+            process_key=definition.key,
+            status=HumanTask.Status.COMPLETED,
+            completed_at__gte=filters.since,
+            completed_at__lt=filters.until,
+        ),
+        filters.unit_ids,
+    )
+    open_tasks = HumanTask.objects.filter(status=HumanTask.Status.OPEN, process_key=definition.key)
+    if filters.unit_ids is not None:
+        open_tasks = open_tasks.filter(
+            instance_id__in=CaseFact.objects.filter(unit_id__in=filters.unit_ids).values("instance_id")
+        )
+    if filters.version:
+        facts = facts.filter(version=filters.version)
+        open_tasks = open_tasks.filter(instance__definition__version=filters.version)
+    if filters.role:
+        facts = facts.filter(role=filters.role)
+        open_tasks = open_tasks.filter(role=filters.role)
+    done: dict[str, dict[str, Any]] = {
+        row["spec_id"]: dict(row)
+        for row in facts.values("spec_id")
+        .annotate(
+            completed=Count("pk"),
+            p50=Percentile(field_name, 0.5),
+            p90=Percentile(field_name, 0.9),
+            p95=Percentile(field_name, 0.95),
+            due=Percentile("due_seconds", 0.5),
+            with_due=Count("pk", filter=Q(on_time__isnull=False)),
+            on_time=Count("pk", filter=Q(on_time=True)),
+            again=Count("pk", filter=Q(loop__gt=0)),
+        )
+        .order_by()
+    }
+    waiting: dict[str, dict[str, Any]] = {
+        row["spec_id"]: dict(row)
+        for row in open_tasks.values("spec_id")
+        .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now)))
+        .order_by()
+    }
+    steps = []
+    tasks = (definition.routing or {}).get("tasks", {})
+    for spec_id, info in tasks.items():
+        row: dict[str, Any] = done.get(spec_id, {})
+        now_row: dict[str, Any] = waiting.get(spec_id, {})
+        titles = info.get("title") or {}
+        properties = info.get("properties") or {}
+        steps.append(
+            {
+                "id": spec_id,
+                "title": titles.get(_language()) or titles.get("ru") or spec_id,
+                "role": info.get("lane", ""),
+                "due": properties.get("due") or (_("from the request") if properties.get("due_from") else ""),
+                "due_seconds": row.get("due"),
+                "open": now_row.get("open", 0),
+                "overdue": now_row.get("overdue", 0),
+                "completed": row.get("completed", 0),
+                "p50_hours": _hours(row.get("p50")),
+                "p90_hours": _hours(row.get("p90")),
+                "p95_hours": _hours(row.get("p95")),
+                "p50_days": _days(row.get("p50")),
+                "p90_days": _days(row.get("p90")),
+                "p95_days": _days(row.get("p95")),
+                "on_time": _share(row.get("on_time", 0), row.get("with_due", 0)),
+                "repeated": row.get("again", 0),
+                "heat": heat(row.get("p90"), row.get("due")),
+            }
+        )
+    return steps
+
+
+def _language() -> str:
+    from django.utils.translation import get_language
+
+    return (get_language() or "ru")[:2]
+
+
+def heatmap_marks(steps: list[dict[str, Any]]) -> dict[str, Any]:
+    """What diagram.js draws: a heat marker and badges on each user task."""
+    markers, badges = {}, {}
+    for step in steps:
+        markers[step["id"]] = [f"qj-heat-{step['heat']}"]
+        items = [
+            {"text": _("open %(n)s") % {"n": step["open"]}, "title": _("open now"), "tone": "info"},
+        ]
+        if step["overdue"]:
+            items.append({"text": _("late %(n)s") % {"n": step["overdue"]}, "title": _("overdue now"), "tone": "bad"})
+        items.append({"text": f"✓{step['completed']}", "title": _("completed in the period"), "tone": "muted"})
+        if step["p90_hours"] is not None:
+            items.append(
+                {
+                    "text": f"p90 {step['p90_hours']}h",
+                    "title": _("p50 %(p50)s h, p90 %(p90)s h, p95 %(p95)s h (working hours)")
+                    % {"p50": step["p50_hours"], "p90": step["p90_hours"], "p95": step["p95_hours"]},
+                    "tone": {"ok": "ok", "warn": "warn", "bad": "bad"}.get(step["heat"], "muted"),
+                }
+            )
+        if step["on_time"] is not None:
+            items.append({"text": f"{round(step['on_time'] * 100)}%", "title": _("share on time"), "tone": "ok"})
+        if step["repeated"]:
+            items.append({"text": f"↺{step['repeated']}", "title": _("ran again in a case"), "tone": "warn"})
+        badges[step["id"]] = items
+    return {"markers": markers, "badges": badges}
+
+
+# --- trends ------------------------------------------------------------------------------------------
+
+
+def weekly_trend(process_key: str, filters: Filters) -> list[dict[str, Any]]:
+    """Per week of the period: cases started, cases finished and the p90 end-to-end time of those."""
+    cases = cases_in_scope(filters).filter(process_key=process_key)
+    if filters.version:
+        cases = cases.filter(version=filters.version)
+    since, until = filters.since, filters.until
+    started = dict(
+        cases.filter(started_at__gte=since, started_at__lt=until)
+        .annotate(week=TruncWeek("started_at"))
+        .values("week")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("week", "n")
+    )
+    finished: dict[Any, dict[str, Any]] = {
+        row["week"]: dict(row)
+        for row in cases.filter(status=ProcessInstance.Status.COMPLETED, finished_at__gte=since, finished_at__lt=until)
+        .annotate(week=TruncWeek("finished_at"))
+        .values("week")
+        .annotate(n=Count("pk"), p90=Percentile("e2e_seconds", 0.9))
+        .order_by()
+    }
+    weeks = []
+    monday = filters.start - timedelta(days=filters.start.weekday())
+    while monday <= filters.end:
+        key = _week_key(monday)
+        row: dict[str, Any] = next((v for k, v in finished.items() if _as_date(k) == monday), {})
+        weeks.append(
+            {
+                "week": monday.isoformat(),
+                "started": next((n for k, n in started.items() if _as_date(k) == monday), 0),
+                "finished": row.get("n", 0),
+                "p90_days": _days(row.get("p90")),
+                "key": key,
+            }
+        )
+        monday += timedelta(days=7)
+    return weeks
+
+
+def _week_key(monday: date) -> str:
+    year, week, _day = monday.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _as_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    if isinstance(value, str):
+        return date.fromisoformat(value[:10])
+    return value
+
+
+# --- overdue and at-risk work ------------------------------------------------------------------------
+
+
+class PastHalf(Func):
+    """True when a task has used more than half of its time: created + (due − created) / 2 ≤ now."""
+
+    output_field: Any = None
+    conditional = True
+
+    def __init__(self, now: datetime) -> None:
+        from django.db.models import BooleanField, Value
+
+        super().__init__(F("created_at"), F("due_at"), Value(now))
+        self.output_field = BooleanField()
+
+    def as_sql(self, compiler: Any, connection: Any, *args: Any, **extra: Any) -> Any:
+        created, created_params = compiler.compile(self.source_expressions[0])
+        due, due_params = compiler.compile(self.source_expressions[1])
+        now, now_params = compiler.compile(self.source_expressions[2])
+        sql = f"({created} + ({due} - {created}) / 2 <= {now})"
+        return sql, (*created_params, *due_params, *created_params, *now_params)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        created, created_params = compiler.compile(self.source_expressions[0])
+        due, due_params = compiler.compile(self.source_expressions[1])
+        now, now_params = compiler.compile(self.source_expressions[2])
+        sql = f"((julianday({created}) + julianday({due})) / 2 <= julianday({now}))"
+        return sql, (*created_params, *due_params, *now_params)
+
+
+def at_risk_tasks(filters: Filters, *, process_key: str = "", overdue_only: bool = False) -> QuerySet[HumanTask]:
+    """Open tasks past their due time or past half of it, the most overdue first."""
+    now = timezone.now()
+    tasks = HumanTask.objects.filter(status=HumanTask.Status.OPEN, due_at__isnull=False)
+    tasks = tasks.filter(due_at__lt=now) if overdue_only else tasks.filter(Q(due_at__lt=now) | PastHalf(now))
+    if process_key:
+        tasks = tasks.filter(process_key=process_key)
+    if filters.role:
+        tasks = tasks.filter(role=filters.role)
+    if filters.unit_ids is not None:
+        tasks = tasks.filter(
+            instance_id__in=CaseFact.objects.filter(unit_id__in=filters.unit_ids).values("instance_id")
+        )
+    return tasks.select_related("assignee", "instance", "org_unit").order_by("due_at", "pk")
+
+
+def describe_tasks(tasks: list[HumanTask]) -> list[dict[str, Any]]:
+    """Who holds each task (or to whom it is offered), their substitutes, the reminder and escalation state."""
+    ids = [t.pk for t in tasks]
+    offered: dict[int, list[User]] = {}
+    for candidate in TaskCandidate.objects.filter(task_id__in=ids, is_open=True).select_related("user"):
+        offered.setdefault(candidate.task_id, []).append(candidate.user)
+    holders = {u.pk for t in tasks for u in ([t.assignee] if t.assignee else offered.get(t.pk, [])) if u}
+    substitutes: dict[int, list[User]] = {}
+    for sub in active_substitutions().filter(absent_id__in=holders).select_related("substitute"):
+        substitutes.setdefault(sub.absent_id, []).append(sub.substitute)
+    timers: dict[int, dict[str, Timer]] = {}
+    for timer in Timer.objects.filter(task_id__in=ids, kind__in=[Timer.Kind.REMINDER, Timer.Kind.ESCALATION]):
+        assert timer.task_id is not None  # noqa: S101 - filtered on tasks
+        timers.setdefault(timer.task_id, {})[timer.kind] = timer
+    now = timezone.now()
+    rows = []
+    for task in tasks:
+        people = [task.assignee] if task.assignee else offered.get(task.pk, [])
+        escalation = timers.get(task.pk, {}).get(Timer.Kind.ESCALATION)
+        reminder = timers.get(task.pk, {}).get(Timer.Kind.REMINDER)
+        assert task.due_at is not None  # noqa: S101 - at_risk_tasks has only tasks with a due time
+        rows.append(
+            {
+                "task": task,
+                "holders": people,
+                "claimed": task.assignee is not None,
+                "substitutes": [s for p in people for s in substitutes.get(p.pk, [])],
+                "overdue": task.due_at < now,
+                "since": task.due_at if task.due_at < now else task.created_at + (task.due_at - task.created_at) / 2,
+                "escalated_at": escalation.fired_at if escalation else None,
+                "reminded_at": reminder.fired_at if reminder else None,
+            }
+        )
+    return rows
+
+
+def workload(filters: Filters, *, by: str = "person") -> list[dict[str, Any]]:
+    """Per person or per unit: open tasks, overdue ones, and the median working time of tasks finished in the
+    period — where work piles up. A person's open tasks are those they claimed and those offered to them."""
+    now = timezone.now()
+    tasks = HumanTask.objects.filter(status=HumanTask.Status.OPEN)
+    if filters.unit_ids is not None:
+        tasks = tasks.filter(
+            instance_id__in=CaseFact.objects.filter(unit_id__in=filters.unit_ids).values("instance_id")
+        )
+    facts = _scoped(
+        TaskFact.objects.filter(
+            status=HumanTask.Status.COMPLETED, completed_at__gte=filters.since, completed_at__lt=filters.until
+        ),
+        filters.unit_ids,
+    )
+    if by == "unit":
+        open_rows = (
+            _scoped(CaseFact.objects.filter(instance__tasks__status=HumanTask.Status.OPEN), filters.unit_ids)
+            .values("unit_id")
+            .annotate(
+                open=Count("instance__tasks"),
+                overdue=Count("instance__tasks", filter=Q(instance__tasks__due_at__lt=now)),
+            )
+            .order_by()
+        )
+        medians = dict(
+            facts.values("unit_id").annotate(m=Percentile("wait_seconds", 0.5)).order_by().values_list("unit_id", "m")
+        )
+        unit_counts = {row["unit_id"]: row for row in open_rows}
+        units = OrgUnit.objects.in_bulk([u for u in {*unit_counts, *medians} if u is not None])
+        rows = [
+            {
+                "name": units[unit_id].name_in(_language()) if unit_id in units else "—",
+                "open": unit_counts.get(unit_id, {}).get("open", 0),
+                "overdue": unit_counts.get(unit_id, {}).get("overdue", 0),
+                "median_hours": _hours(medians.get(unit_id)),
+            }
+            for unit_id in {*unit_counts, *medians}
+        ]
+        return sorted(rows, key=lambda r: (-r["overdue"], -r["open"], r["name"]))
+    counts: dict[int, dict[str, int]] = {}
+    assigned = (
+        tasks.filter(assignee__isnull=False)
+        .values_list("assignee_id")
+        .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now)))
+    )
+    offered = (
+        TaskCandidate.objects.filter(is_open=True, task__in=tasks.filter(assignee__isnull=True))
+        .values_list("user_id")
+        .annotate(open=Count("task_id"), overdue=Count("task_id", filter=Q(task__due_at__lt=now)))
+    )
+    for user_id, open_count, overdue_count in [*assigned.order_by(), *offered.order_by()]:
+        row = counts.setdefault(user_id, {"open": 0, "overdue": 0})
+        row["open"] += open_count
+        row["overdue"] += overdue_count
+    medians = dict(
+        facts.filter(completed_by_id__in=list(counts))
+        .values("completed_by_id")
+        .annotate(m=Percentile("wait_seconds", 0.5))
+        .order_by()
+        .values_list("completed_by_id", "m")
+    )
+    people = User.objects.in_bulk(list(counts))
+    return [
+        {
+            "name": people[user_id].full_name or people[user_id].username,
+            "username": people[user_id].username,
+            "open": row["open"],
+            "overdue": row["overdue"],
+            "median_hours": _hours(medians.get(user_id)),
+        }
+        for user_id, row in sorted(counts.items(), key=lambda item: (-item[1]["overdue"], -item[1]["open"]))
+        if user_id in people
+    ][:200]
+
+
+# --- cases that need an operator ---------------------------------------------------------------------
+
+
+def incidents(filters: Filters) -> QuerySet[ProcessInstance]:
+    """Cases stopped by an error or suspended, the oldest first."""
+    instances = ProcessInstance.objects.filter(
+        status__in=[ProcessInstance.Status.ERROR, ProcessInstance.Status.SUSPENDED]
+    ).defer("state")
+    if filters.unit_ids is not None:
+        instances = instances.filter(pk__in=CaseFact.objects.filter(unit_id__in=filters.unit_ids).values("instance_id"))
+    return instances.select_related("definition").order_by("updated_at")
+
+
+def incident_details(instances: list[ProcessInstance]) -> dict[int, dict[str, Any]]:
+    """For each case: the step that failed (or why it was suspended) and since when, from its history."""
+    details: dict[int, dict[str, Any]] = {}
+    events = (
+        HistoryEvent.objects.filter(instance_id__in=[i.pk for i in instances], kind__in=["error", "suspended"])
+        .order_by("instance_id", "seq")
+        .values_list("instance_id", "kind", "payload", "at")
+    )
+    for instance_id, kind, payload, at in events:
+        details[instance_id] = {
+            "kind": kind,
+            "step": payload.get("task") or "",
+            "message": payload.get("message") or payload.get("reason") or "",
+            "since": at,
+        }
+    return details
