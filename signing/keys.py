@@ -321,7 +321,7 @@ def issue_system_certificate(
     country: str = "KZ",
     key_algorithm: KeyAlgorithm = DEFAULT_KEY_ALGORITHM,
 ) -> Credential:
-    """A certificate for what the university itself signs (evidence manifests): no person, no IIN."""
+    """What the university itself signs with (evidence manifests, history checkpoints): no person, no IIN."""
     key = _new_private_key(key_algorithm)
     subject = _name(
         [
@@ -352,7 +352,9 @@ def issue_system_certificate(
         .not_valid_after(min(end, issuer.certificate.not_valid_after_utc))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(usage, critical=True)
-        .add_extension(x509.ExtendedKeyUsage([DOCUMENT_SIGNING_EKU]), critical=False)
+        .add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION, DOCUMENT_SIGNING_EKU]), critical=False
+        )
         .add_extension(_ski(key), critical=False)
         .add_extension(_aki(issuer), critical=False)
         .sign(issuer.private_key, hashes.SHA256())
