@@ -128,6 +128,17 @@ def _stop(honcho: subprocess.Popen[bytes]) -> None:
         os.killpg(honcho.pid, signal.SIGKILL)
 
 
+def _leftovers(home: Path) -> list[int]:
+    """Processes still running whose command line names the product's folder (a LibreOffice profile, say)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit() and int(proc.name) != os.getpid():
+            with contextlib.suppress(OSError):
+                if str(home).encode() in (proc / "cmdline").read_bytes():
+                    found.append(int(proc.name))
+    return found
+
+
 def _session_limit(signum: int, frame: Any) -> None:
     raise TimeoutError(f"the journeys ran longer than {SESSION_LIMIT_SECONDS} s")
 
@@ -183,8 +194,16 @@ def product(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Product]:
         yield product
     finally:
         _stop(honcho)
+        deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
+        while _leftovers(home) and time.monotonic() < deadline:
+            time.sleep(1)
+        left = _leftovers(home)
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous_handler)
+        assert not left, f"processes outlived `make run`'s stop: {left}"
 
 
 @pytest.fixture(scope="session")

@@ -372,3 +372,8 @@ def test_an_auditor_opens_the_finished_cases(open_page: Any, walk: Walk) -> None
         looks_right(page)
         history = page.locator("main .history-event")
         assert history.count() >= 3, f"{url}: {history.all_inner_texts()}"
+    # A page that does not exist: the product's own 404 in the reader's language, no debug page.
+    answer = page.goto(f"{walk.product.url}/no-such-page/")
+    assert answer is not None
+    assert answer.status == 404
+    looks_right(page)
