@@ -244,5 +244,8 @@ def open_page(chromium: Any, product: Product) -> Iterator[Callable[..., Any]]:
         return context.new_page()
 
     yield new_page
+    from playwright.sync_api import Error
+
     for context in contexts:
-        context.close()
+        with contextlib.suppress(Error):  # a step may have closed its own already
+            context.close()
