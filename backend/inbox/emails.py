@@ -35,7 +35,7 @@ def task_link(task_id: int) -> str:
 def _line(notice: Notice) -> NoticeLine:
     task = notice.task
     title = task.instance.definition.title_in()
-    subject = case_subject(task.subject_in(), title, task.instance.business_key or str(task.instance_id))
+    subject = case_subject(task.subject_in(), title, task.instance.shown_number)
     return NoticeLine(
         kind=notice.kind,
         kind_label=str(Notice.Kind(notice.kind).label),

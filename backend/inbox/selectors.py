@@ -206,6 +206,7 @@ def inbox_tasks(
         wanted = Q(search_text__contains=filters.q.lower())
         if number:
             wanted |= Q(instance_id=int(number.group(1)))
+        wanted |= Q(instance__number__iexact=filters.q.strip())
         tasks = tasks.filter(wanted)
     return tasks
 
@@ -314,7 +315,7 @@ def inbox_page(*, user: User, filters: InboxFilters, now: datetime | None = None
     for task in page_tasks:
         definition = definitions.get(task.instance.definition_id)
         process_title = definition.title_in() if definition else task.process_key
-        number_text = task.instance.number or task.instance.business_key or str(task.instance_id)
+        number_text = task.instance.shown_number
         assignee_id = task.assignee_id
         read_only = assignee_id is not None and assignee_id != user.pk and assignee_id not in substituted
         acting_for = None

@@ -132,6 +132,11 @@ class ProcessInstance(models.Model):
     def subject_in(self, language: str | None = None) -> str:
         return pick_language(self.subject, language) or str(self)
 
+    @property
+    def shown_number(self) -> str:
+        """The number people see and search by: the case number (TR-2026-000001), never an internal key."""
+        return self.number or str(self.pk)
+
 
 def case_number(*, prefix: str, year: int, instance_id: int) -> str:
     """The human-readable number of a case: unique because the instance id is."""

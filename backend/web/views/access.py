@@ -298,6 +298,38 @@ def offboarding_new(request: HttpRequest) -> HttpResponse:
     return render(request, "access/offboarding.html", {"form": form})
 
 
+# What the history's notes (`{"event": …}`) mean, in the reader's language; never the key itself.
+NOTE_EVENTS = {
+    "account_activated": _("the account was activated"),
+    "account_created": _("an account was created"),
+    "account_deactivated": _("the account was switched off"),
+    "account_not_created": _("an account could not be created"),
+    "account_reused": _("an existing account was reused"),
+    "activation_links_resent": _("the activation links were sent again"),
+    "activation_reminded": _("a reminder to activate was sent"),
+    "document_annulled": _("a document was annulled"),
+    "existing_account_found": _("an existing account was found"),
+    "existing_account_refused": _("an existing account was not reused"),
+    "group_accounts_created": _("the group's accounts were created"),
+    "group_accounts_queued": _("the group's accounts are being created"),
+    "journal_closed": _("a journal was closed"),
+    "journal_handed_over": _("a journal was handed over"),
+    "journal_reopened": _("a journal was reopened"),
+    "memo_not_signed": _("the memo was not signed"),
+    "request_closed": _("the request was closed"),
+    "request_refused": _("the request was refused"),
+}
+
+
+def _history(access: AccessRequest) -> list[tuple[Any, str]]:
+    """The case's events, each with what its note means (empty for events that are not notes)."""
+    events = history_of(access.instance).select_related("actor")
+    return [
+        (e, str(NOTE_EVENTS.get(str(e.payload.get("event", "")), _("a note"))) if e.payload.get("event") else "")
+        for e in events
+    ]
+
+
 def _visible(request: HttpRequest, pk: int) -> AccessRequest:
     access = selectors.requests_for(authenticated_user(request)).filter(pk=pk).first()
     if access is None:
@@ -322,7 +354,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "my_tasks": [t for t in tasks if acting_capacity(t, user)[0]],
             "open_tasks": tasks,
             "progress": selectors.progress_of(access),
-            "history": history_of(access.instance),
+            "history": _history(access),
         },
     )
 

@@ -131,7 +131,7 @@ def _task_page(
     if form is None and may.can_complete:
         form = task_form(definition.forms.get(task.spec_id), language=get_language())
     documents = selectors.documents_of(task)
-    number = instance.number or instance.business_key or str(instance.pk)
+    number = instance.shown_number
     context = {
         "task": task,
         "instance": instance,
