@@ -336,14 +336,17 @@ def case_file(instance: ProcessInstance) -> CaseFile:
         if element is None or element.type not in GATEWAYS:
             continue
         for flow in diagram.flows_between(step.came_from, step.spec_id):
-            read = sorted({n for n in IDENTIFIER.findall(flow.condition) if n not in KEYWORDS and n in data})
+            values = step.decided_on or data
+            # A default flow was taken because the other conditions were false: show what those read.
+            conditions = flow.condition or " ".join(f.condition for f in diagram.flows if f.source == element.id)
+            read = sorted({n for n in IDENTIFIER.findall(conditions) if n not in KEYWORDS and n in values})
             choices.append(
                 GatewayChoice(
                     gateway=element.id,
                     gateway_name=names.get(element.id, ""),
                     branch=flow.name or names.get(flow.target, ""),
                     condition=flow.condition,
-                    data=[(n, str(data[n])) for n in read],
+                    data=[(n, str(values[n])) for n in read],
                 )
             )
     events = list(HistoryEvent.objects.filter(instance=instance).only("seq", "kind", "payload").order_by("seq"))

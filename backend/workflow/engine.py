@@ -370,6 +370,8 @@ class TrailStep:
     came_from: str  # the element run just before it ("" for the start)
     state: str  # "completed", "waiting" (reached, not done), "error" or "cancelled"
     changed_at: float  # Unix time of its last change of state
+    # When it came from a gateway: the data the gateway decided on (what its conditions read).
+    decided_on: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)
@@ -487,7 +489,9 @@ class RunningProcess:
             while parent is not None and not parent.task_spec.bpmn_id:
                 parent = parent.parent
             came_from = parent.task_spec.bpmn_id if parent is not None else ""
-            steps.append(TrailStep(spec_id, came_from, state, task.last_state_change))
+            gateway = parent is not None and "Gateway" in type(parent.task_spec).__name__
+            decided_on = dict(parent.data) if gateway and parent is not None else {}
+            steps.append(TrailStep(spec_id, came_from, state, task.last_state_change, decided_on))
         return steps
 
     def complete_user_task(self, task_id: UUID, data: dict[str, Any]) -> None:

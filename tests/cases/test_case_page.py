@@ -68,9 +68,10 @@ def test_the_timeline_is_humanised_without_step_ids(looped_case: ProcessInstance
 def test_gateways_show_the_branch_chosen(looped_case: ProcessInstance) -> None:
     file = case_file(looped_case)
 
-    branches = [(c.gateway_name, c.branch) for c in file.gateway_choices]
-    assert ("Decision?", "returned") in branches
-    assert ("Decision?", "approved") in branches
+    branches = [(c.gateway_name, c.branch, dict(c.data)) for c in file.gateway_choices]
+    # Each choice with the data it was made on at the time (the first was a return, the second an approval).
+    assert ("Decision?", "returned", {"decision": "return"}) in branches  # the default flow
+    assert ("Decision?", "approved", {"decision": "approve"}) in branches
 
 
 @pytest.mark.parametrize("language", ["kk", "ru"])

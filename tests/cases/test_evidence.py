@@ -167,3 +167,26 @@ def test_another_root_is_not_trusted(signed_case: ProcessInstance) -> None:
 
     assert not verdict.valid
     assert verdict.problem.startswith("manifest.txt: the signature does not verify")
+
+
+def test_a_set_of_cases_is_packed_by_a_job(signed_case: ProcessInstance) -> None:
+    from django.test import Client
+
+    from backend.cases.evidence import evidence_set_start
+    from backend.cases.selectors import CaseFilters
+    from backend.core.jobs import job_run
+
+    job = evidence_set_start(user=user("auditor1"), filters=CaseFilters(number=signed_case.number))
+    finished = job_run(job_id=job.pk)
+
+    assert finished is not None
+    assert (finished.status, finished.done, finished.failed) == ("done", 1, 0)
+    item = finished.items.get()
+    client = Client()
+    client.force_login(user("auditor1"))
+    response = client.get(item.result["url"])
+    assert response.status_code == 200
+    package = b"".join(response.streaming_content)  # type: ignore[attr-defined]
+    assert verify_package(package, trust_roots=signatures.trust_roots()).valid
+    client.force_login(user("teacher2"))  # someone else cannot fetch it
+    assert client.get(item.result["url"]).status_code == 404

@@ -35,7 +35,7 @@ def test_a_head_sees_the_review_with_what_a_person_recognises(engine_test_proces
     assert row["id"] == review.pk
     assert row["title"] == "Head's review"
     assert row["process_title"] == "Engine test"
-    # The test process sets no subject of its own: the process title and the case number stand in.
+    # The test process sets no subject of its own: the process title and the case number (ET-…) stand in.
     assert row["subject"] == f"Engine test № {instance.number}"
     assert row["requester"] == user("teacher1").full_name
     assert row["priority"] == 2
