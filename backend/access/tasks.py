@@ -5,26 +5,6 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
-from backend.documents.exceptions import ConversionTimedOut, ConverterUnavailable
-
-
-@shared_task(
-    name="backend.access.tasks.sign_memo",
-    acks_late=True,
-    soft_time_limit=240,
-    time_limit=270,
-    # Generating a memo not generated yet needs the converter; when it is down the signature waits for it.
-    autoretry_for=(ConverterUnavailable, ConversionTimedOut),
-    max_retries=4,
-    retry_backoff=10,
-    retry_jitter=True,
-)
-def sign_memo(request_id: int, signer_id: int) -> bool:
-    """Sign the head of department's memo and tell the case (idempotent: a signed memo is left alone)."""
-    from .memo import memo_sign_now
-
-    return memo_sign_now(request_id=request_id, signer_id=signer_id)
-
 
 @shared_task(
     name="backend.access.tasks.create_group_accounts",

@@ -41,4 +41,5 @@ urlpatterns += [
     path("", include("backend.api.transcripts")),
     path("", include("backend.api.access")),
     path("", include("backend.api.jobs")),
+    path("", include("backend.api.signing")),
 ]

@@ -6,3 +6,6 @@ class SignaturesConfig(AppConfig):
     name = "backend.signatures"
     label = "signatures"
     verbose_name = _("Signatures")
+
+    def ready(self) -> None:
+        from . import batch  # noqa: F401 - registers the batch signing job kind

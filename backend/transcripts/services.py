@@ -29,8 +29,17 @@ from backend.core.exceptions import Conflict, Forbidden, ValidationFailed
 from backend.core.models import in_each_language
 from backend.core.workdays import add_working_days
 from backend.documents.letterhead import letterhead
+from backend.documents.models import GeneratedDocument
 from backend.documents.services import document_generate_now, document_request
-from backend.signatures.services import address_of, document_publish, document_sign, public_name, signing_certificate
+from backend.signatures.models import Signature, SignerCertificate
+from backend.signatures.services import (
+    address_of,
+    document_publish,
+    organisation_name,
+    public_name,
+    seal_name,
+    signing_certificate,
+)
 from backend.signatures.sheet import sheet_rows
 from backend.workflow import services as workflow
 from backend.workflow.models import ProcessInstance, Purpose
@@ -108,7 +117,7 @@ def start_data(
             "paper_copies": paper_copies,
             "signer_role": signer_role,
             "signer_unit": signer_unit.code,
-            "sign_manually": kind.sign_manually and batch is None,
+            "e_seal": kind.e_seal,
             "batch": batch is not None,
             "batch_id": batch.pk if batch else None,
             "issue_due": issue_due.isoformat(),
@@ -292,10 +301,11 @@ def _transcript_draft(context: InstanceContext) -> Any:
 
 
 def _signer(request: TranscriptRequest) -> User:
-    """Who signs: the person who completed the signing step, or the configured signer when it is automatic."""
-    signed = completed_with_purpose(request.instance, Purpose.SIGNATURE).select_related("completed_by").first()
-    if signed is not None and signed.completed_by is not None:
-        return signed.completed_by
+    """Who the transcript names as its signer: a holder of the role its kind names, with a signing certificate.
+
+    The signature itself is made by whoever completes the signature step (normally this person; a substitute
+    acting for them signs with their own key, and the stamp and the registry name the one who signed).
+    """
     role, unit = signer_target(request.kind, request.student)
     holders = [h for h in role_holders(role=role, org_unit=unit) if signing_certificate(h.user) is not None]
     if not holders:
@@ -304,6 +314,18 @@ def _signer(request: TranscriptRequest) -> User:
             code="no_signer",
         )
     return holders[0].user
+
+
+def _seal() -> SignerCertificate:
+    """The university's e-seal, kept by a holder of the seal custodian's role."""
+    root = OrgUnit.objects.get(parent__isnull=True)
+    for holder in role_holders(role=Role.SEAL_CUSTODIAN, org_unit=root):
+        certificate = signing_certificate(holder.user, seal=True)
+        if certificate is not None:
+            return certificate
+    raise ValidationFailed(
+        _("The university's e-seal is not set up: nobody keeps a valid e-seal certificate."), code="no_seal"
+    )
 
 
 def _approver(request: TranscriptRequest) -> User:
@@ -315,26 +337,35 @@ def _approver(request: TranscriptRequest) -> User:
 
 
 @transaction.atomic
-def transcript_issue(request: TranscriptRequest) -> TranscriptRequest:
-    """Number, generate, sign and register the transcript, and tell the student — all or nothing."""
+def transcript_prepare(request: TranscriptRequest) -> GeneratedDocument:
+    """Number and generate the transcript (unsigned) and give it its verification id, for the signer's task."""
     request = TranscriptRequest.objects.select_for_update().get(pk=request.pk)
-    if request.issued_at is not None:
-        return request
+    if request.document_id is not None:
+        return request.document  # type: ignore[return-value]
     transcript = transcript_of(request)
-    signer = _signer(request)
-    certificate = signing_certificate(signer)
     verification_id = new_verification_id()
+    if request.kind.e_seal:
+        seal = _seal()
+        name = seal_name(organisation_name(), request.language)
+        context = transcript_context(request, transcript, signer=None, verification_url=address_of(verification_id))
+        context["signer"] = {"name": name, "position": ""}
+        sheet = sheet_rows(request.instance, request.language, seals=[(name, seal)])
+    else:
+        signer = _signer(request)
+        certificate = signing_certificate(signer)
+        context = transcript_context(request, transcript, signer=signer, verification_url=address_of(verification_id))
+        sheet = sheet_rows(request.instance, request.language, signers=[(signer, certificate)])
     document = document_generate_now(
         kind="transcript",
         language=request.language,
-        context=transcript_context(request, transcript, signer=signer, verification_url=address_of(verification_id)),
+        context=context,
         instance=request.instance,
         key="transcript",
         allocate_number=True,
-        approval_sheet=sheet_rows(request.instance, request.language, signers=[(signer, certificate)]),
+        approval_sheet=sheet,
     )
     student = request.student
-    published = document_publish(
+    document_publish(
         document=document,
         holder=student.user,
         holder_public_name=public_name(
@@ -342,12 +373,38 @@ def transcript_issue(request: TranscriptRequest) -> TranscriptRequest:
         ),
         verification_id=verification_id,
     )
-    document_sign(published=published, signer=signer, language=request.language, reason=str(_("Transcript")))
-    now = timezone.now()
     request.document = document
     request.number = document.number
+    request.save(update_fields=["document", "number"])
+    return document
+
+
+@register_helper("prepare_transcript")
+def _prepare_transcript(context: InstanceContext) -> Any:
+    def prepare_transcript() -> int:
+        return transcript_prepare(_request_of(context)).pk
+
+    return prepare_transcript
+
+
+@transaction.atomic
+def transcript_issue(request: TranscriptRequest) -> TranscriptRequest:
+    """Register the transcript its signer has signed, and tell the student — all or nothing."""
+    request = TranscriptRequest.objects.select_for_update().get(pk=request.pk)
+    if request.issued_at is not None:
+        return request
+    document = request.document
+    signature = (
+        Signature.objects.filter(document=document, kind=Signature.Kind.PADES).select_related("signer").last()
+        if document is not None
+        else None
+    )
+    if document is None or signature is None:
+        raise ValidationFailed(_("The transcript has not been signed."), code="not_signed")
+    student = request.student
+    now = timezone.now()
     request.issued_at = now
-    request.save(update_fields=["document", "number", "issued_at"])
+    request.save(update_fields=["issued_at"])
     RegistryEntry.objects.create(
         request=request,
         number=document.number,
@@ -359,7 +416,7 @@ def transcript_issue(request: TranscriptRequest) -> TranscriptRequest:
         electronic=request.electronic,
         paper_copies=request.paper_copies,
         issued_by=_approver(request),
-        signed_by=signer,
+        signed_by=signature.signer,
     )
     from .tasks import notify_issued  # the task module imports this one
 
@@ -469,8 +526,9 @@ def batch_run(*, batch_id: int) -> Batch:
     if batch.status in (Batch.Status.DONE, Batch.Status.FAILED):
         return batch
     Batch.objects.filter(pk=batch.pk).update(status=Batch.Status.RUNNING)
+    # A student is done once their transcript is numbered and generated: it then waits for its signer's task.
     done_students = set(
-        TranscriptRequest.objects.filter(batch=batch, issued_at__isnull=False).values_list("student_id", flat=True)
+        TranscriptRequest.objects.filter(batch=batch, document__isnull=False).values_list("student_id", flat=True)
     )
     for student in batch.group.students.select_related("group__specialty__school").order_by("last_name", "pk"):
         if student.pk in done_students:
@@ -490,7 +548,7 @@ def batch_run(*, batch_id: int) -> Batch:
                     batch=batch,
                 ),
             )
-            issued = TranscriptRequest.objects.filter(batch=batch, student=student, issued_at__isnull=False).exists()
+            issued = TranscriptRequest.objects.filter(batch=batch, student=student, document__isnull=False).exists()
         except Exception as error:  # one student's problem must not stop the group
             logger.exception("batch %s: transcript for student %s failed", batch.pk, student.pk)
             issued = False

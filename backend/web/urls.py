@@ -21,4 +21,6 @@ urlpatterns = [
     path("", include("backend.web.views.transcripts")),
     path("", include("backend.web.views.access")),
     path("", include("backend.web.views.jobs")),
+    path("", include("backend.web.views.signing_key")),
+    path("", include("backend.web.views.signing_batch")),
 ]
