@@ -34,15 +34,18 @@ def prepare(count: int) -> list[int]:
     staff = User.objects.get(username="registrar_staff1")
     kind = TranscriptKind.objects.get(code="standard")
     waiting = HumanTask.objects.filter(spec_id="sign_registrar", status="open")
-    groups = Student.objects.values_list("group_id", flat=True).order_by("group_id").distinct()
-    for group_id in groups:
-        if waiting.count() >= count:
-            break
-        students = Student.objects.filter(group_id=group_id).count()
-        batch = Batch.objects.create(
-            group_id=group_id, kind=kind, language="ru", reason="benchmark", requested_by=staff, total=students
-        )
-        batch_run(batch_id=batch.pk)
+    groups = list(Student.objects.values_list("group_id", flat=True).order_by("group_id").distinct())
+    rounds = 0
+    while waiting.count() < count and rounds < 5:  # the demo has 60 students: a second round if more are needed
+        rounds += 1
+        for group_id in groups:
+            if waiting.count() >= count:
+                break
+            students = Student.objects.filter(group_id=group_id).count()
+            batch = Batch.objects.create(
+                group_id=group_id, kind=kind, language="ru", reason="benchmark", requested_by=staff, total=students
+            )
+            batch_run(batch_id=batch.pk)
     return list(waiting.order_by("pk").values_list("pk", flat=True))[:count]
 
 
@@ -62,6 +65,7 @@ def main() -> None:
 
 def run(args: argparse.Namespace, database: str) -> None:
     from backend.accounts.models import User
+    from backend.core.jobs import job_run
     from backend.core.models import Job
     from backend.signatures.batch import batch_sign_start
     from backend.signatures.task_signing import task_sign
@@ -86,6 +90,7 @@ def run(args: argparse.Namespace, database: str) -> None:
     )
     began = time.perf_counter()
     job = batch_sign_start(user=head, task_ids=batch, passphrase=PASSPHRASE)
+    job_run(job_id=job.pk)  # what the Celery worker does (a no-op when the eager task already ran it)
     elapsed = time.perf_counter() - began
     job = Job.objects.get(pk=job.pk)
     print(

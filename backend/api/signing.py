@@ -11,17 +11,12 @@ from rest_framework.views import APIView
 
 from backend.api.jobs import JobSerializer
 from backend.api.workflow import TaskSerializer
-from backend.core.exceptions import ValidationFailed
 from backend.core.http import authenticated_user
 from backend.signatures import batch, keyring, task_signing
 
 
 def _valid(serializer: serializers.Serializer) -> dict:
-    if not serializer.is_valid():
-        raise ValidationFailed(
-            "Invalid input.",
-            fields={name: [str(m) for m in messages] for name, messages in serializer.errors.items()},
-        )
+    serializer.is_valid(raise_exception=True)  # the one error shape, by the project's exception handler
     return dict(serializer.validated_data)
 
 
