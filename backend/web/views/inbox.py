@@ -174,7 +174,9 @@ def _task_page(
     may = selectors.task_permissions(task, user)
     if form is None and may.can_complete:
         form = task_form(definition.forms.get(task.spec_id), language=get_language())
-    documents = selectors.documents_of(task)
+    signing = _signing(task, user, signing_error) if may.can_complete else None
+    # A signer sees exactly what they sign (not the unnumbered preview the staff checked).
+    documents = signing["documents"] if signing else selectors.documents_of(task)
     number = instance.business_key or str(instance.pk)
     context = {
         "task": task,
@@ -195,7 +197,7 @@ def _task_page(
         "attachments": list(selectors.attachments_of(instance)),
         "timeline": timeline(instance),
         "accept": ",".join(f".{ext}" for ext in EXTENSIONS) + "," + ",".join(sorted(set(CONTENT_TYPES.values()))),
-        "signing": _signing(task, user, signing_error) if may.can_complete else None,
+        "signing": signing,
     }
     return render(request, "inbox/task.html", context, status=status)
 
