@@ -1,35 +1,24 @@
-"""The head of department's memo (form No. 2): its fields, its generation and the head's PAdES signature."""
+"""The head of department's memo (form No. 2): its fields and its generation; the head signs it in their task."""
 
 from __future__ import annotations
 
-import logging
 from datetime import date
 from typing import Any
 
-from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backend.accounts.models import User
 from backend.accounts.roles import Role
 from backend.accounts.selectors import role_holders
 from backend.core.exceptions import ApplicationError
-from backend.documents.exceptions import ConversionTimedOut, ConverterUnavailable
-from backend.documents.kinds import kind_get
 from backend.documents.letterhead import format_date, letterhead
 from backend.documents.models import GeneratedDocument
-from backend.documents.services import document_generate, document_request
-from backend.signatures.services import document_publish, document_sign, public_name
-from backend.workflow import services as workflow
-from backend.workflow.history import history_record
+from backend.documents.services import document_request
+from backend.signatures.models import Signature
 
 from .models import AccessRequest
 
 MEMO_KIND = "login_request"
-MESSAGE_SIGNED = "memo_signed"
-MESSAGE_NOT_SIGNED = "memo_not_signed"
-
-logger = logging.getLogger(__name__)
 
 
 def memo_language(language: str) -> str:
@@ -76,66 +65,14 @@ def memo_generate(*, request: AccessRequest, actor: User | None) -> GeneratedDoc
     return document
 
 
-def _not_signed(request: AccessRequest, problem: str, signer: User | None) -> None:
-    with transaction.atomic():
-        AccessRequest.objects.filter(pk=request.pk).update(signing_problem=problem[:500])
-        history_record(
-            instance=request.instance,
-            kind="note",
-            actor=signer,
-            payload={"event": "memo_not_signed", "reason": problem},
-        )
-        workflow.instance_message(
-            instance_id=request.instance_id, name=MESSAGE_NOT_SIGNED, payload={"reason": problem}, actor=signer
-        )
-
-
-def memo_sign_now(*, request_id: int, signer_id: int) -> bool:
-    """Sign the memo with the signer's certificate (PAdES) and tell the case; say why when it cannot be signed.
-
-    Runs after the signing step commits (a Celery task), so the signature's history event is written in a
-    transaction of its own. Safe to retry: a signed memo is not signed again.
-    """
-    request = AccessRequest.objects.select_related("instance", "memo", "requested_by").get(pk=request_id)
-    signer = User.objects.get(pk=signer_id)
-    if request.memo_signed_at is not None:
-        return True
-    if request.memo is None:
-        _not_signed(request, _("The memo has not been generated."), signer)
-        return False
-    try:
-        document = document_generate(document_id=request.memo.pk)  # already generated: returned as it is
-    except (ConverterUnavailable, ConversionTimedOut):
-        raise  # the converter comes back: the task is retried
-    except ApplicationError as error:
-        _not_signed(request, _("The memo could not be generated: %(error)s") % {"error": error.message}, signer)
-        return False
-    language = document.language
-    try:
-        with transaction.atomic():
-            published = document_publish(
-                document=document,
-                holder=None,
-                holder_public_name=public_name(
-                    last_name=signer.last_name, first_name=signer.first_name, patronymic=signer.patronymic
-                ),
-            )
-            signature = document_sign(
-                published=published,
-                signer=signer,
-                language=language,
-                position=signer.position,
-                reason=kind_get(MEMO_KIND).title_in(language),
-            )
-            AccessRequest.objects.filter(pk=request.pk).update(memo_signed_at=timezone.now(), signing_problem="")
-            workflow.instance_message(
-                instance_id=request.instance_id,
-                name=MESSAGE_SIGNED,
-                payload={"document": document.pk, "signature": signature.pk},
-                actor=signer,
-            )
-    except ApplicationError as error:
-        logger.info("memo of request %s not signed: %s", request.pk, error.code)
-        _not_signed(request, error.message, signer)
-        return False
+def memo_record_signed(*, request: AccessRequest) -> bool:
+    """The head signed the memo in the signature step (backend/signatures/task_signing.py): note when."""
+    signature = (
+        Signature.objects.filter(document_id=request.memo_id, kind=Signature.Kind.PADES).order_by("signed_at").last()
+        if request.memo_id
+        else None
+    )
+    if signature is None:
+        raise ApplicationError(_("The memo has not been signed."), code="not_signed")
+    AccessRequest.objects.filter(pk=request.pk).update(memo_signed_at=signature.signed_at, signing_problem="")
     return True

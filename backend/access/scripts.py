@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
-
 from backend.accounts.models import User
 from backend.workflow.models import Purpose
 from backend.workflow.scripting import InstanceContext, register_helper
@@ -54,19 +52,13 @@ def _memo_generate(context: InstanceContext) -> Any:
     return memo_generate
 
 
-@register_helper("memo_sign")
-def _memo_sign(context: InstanceContext) -> Any:
-    def memo_sign() -> bool:
-        """Sign the memo with the certificate of whoever completed the signing step, once this step commits."""
-        from .tasks import sign_memo
+@register_helper("memo_signed")
+def _memo_signed(context: InstanceContext) -> Any:
+    def memo_signed() -> bool:
+        """Record that the head signed the memo in the signature step (the signature was made in that request)."""
+        return memo.memo_record_signed(request=_request_of(context))
 
-        request = _request_of(context)
-        AccessRequest.objects.filter(pk=request.pk).update(signing_problem="")
-        request_id, signer_id = request.pk, context.actor_id or request.requested_by_id
-        transaction.on_commit(lambda: sign_memo.delay(request_id, signer_id))
-        return True
-
-    return memo_sign
+    return memo_signed
 
 
 @register_helper("access_refuse")

@@ -5,21 +5,6 @@ from __future__ import annotations
 from celery import shared_task
 
 from backend.core.retrying import retrying
-from backend.documents.exceptions import ConversionTimedOut, ConverterUnavailable
-
-
-@shared_task(
-    name="backend.access.tasks.sign_memo",
-    soft_time_limit=240,
-    time_limit=270,
-    # Generating a memo not generated yet needs the converter; when it is down the signature waits for it.
-    **retrying(ConverterUnavailable, ConversionTimedOut, max_retries=5, backoff=10),
-)
-def sign_memo(request_id: int, signer_id: int) -> bool:
-    """Sign the head of department's memo and tell the case (idempotent: a signed memo is left alone)."""
-    from .memo import memo_sign_now
-
-    return memo_sign_now(request_id=request_id, signer_id=signer_id)
 
 
 @shared_task(

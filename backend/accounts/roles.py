@@ -18,6 +18,7 @@ class Role(models.TextChoices):
     DEAN_OFFICE = "dean_office", _("Dean's office")
     STUDENT = "student", _("Student")
     AUDITOR = "auditor", _("Auditor")
+    SEAL_CUSTODIAN = "seal_custodian", _("Keeper of the university's e-seal")
     ADMINISTRATOR = "administrator", _("Administrator")
 
 
@@ -34,4 +35,5 @@ SUPERIOR_ROLE: dict[str, str] = {
     Role.IT_STAFF: Role.IT_HEAD,
     Role.IT_HEAD: Role.VICE_RECTOR,
     Role.DEAN_OFFICE: Role.SCHOOL_DEAN,
+    Role.SEAL_CUSTODIAN: Role.VICE_RECTOR,
 }

@@ -50,6 +50,7 @@ urlpatterns += [
     path("", include("backend.api.jobs")),
     path("", include("backend.api.cases")),
     path("", include("backend.api.monitor")),
+    path("", include("backend.api.signing")),
 ]
 
 

@@ -34,6 +34,7 @@ from backend.accounts.roles import Role
 from . import curriculum, people
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - the documented demo password, refused unless QUJAT_DEMO
+DEMO_SIGNING_PASSPHRASE = "demo"  # noqa: S105 - the demo signers' signing passphrase, printed with the logins
 
 
 @dataclass
@@ -179,8 +180,13 @@ class DemoSeeder:
         return self.logins
 
     def certificates(self) -> None:
-        """Signing certificates from the university CA for everyone who signs or approves documents."""
-        from backend.signatures.services import signer_certificate_issue
+        """Signing certificates from the university CA for everyone who signs or approves documents.
+
+        Each demo signer's key is under the signing passphrase DEMO_SIGNING_PASSPHRASE (a real holder sets
+        their own on the profile's signing key page).
+        """
+        from backend.signatures.keyring import passphrase_initial
+        from backend.signatures.services import seal_certificate_issue, signer_certificate_issue
 
         signers = [
             "registrar_head1",
@@ -192,8 +198,12 @@ class DemoSeeder:
             "it_head1",
             *[f"department_head{n}" for n in range(1, 5)],
         ]
+        # The head of the Registrar office also keeps the university's e-seal (for kinds issued under it).
+        self.assign(self.users["registrar_head1"], Role.SEAL_CUSTODIAN, "university")
+        seal_certificate_issue(custodian=self.users["registrar_head1"])
         for username in signers:
             signer_certificate_issue(user=self.users[username])
+            passphrase_initial(user=self.users[username], passphrase=DEMO_SIGNING_PASSPHRASE)
 
     # --- organisation and people ------------------------------------------------------------------
     def org_units(self) -> None:

@@ -19,12 +19,13 @@ from backend.accounts.selectors import active_substitutions, role_holders
 from backend.core.exceptions import NotFound
 from backend.core.models import pick_language
 from backend.documents.models import GeneratedDocument
-from backend.workflow.models import HumanTask, ProcessDefinition, ProcessInstance, TaskCandidate
+from backend.workflow.models import HumanTask, ProcessDefinition, ProcessInstance, Purpose, TaskCandidate
 from backend.workflow.selectors import (
     acting_capacity,
     inbox,
     offered_task_ids,
     people_acting_as,
+    specs_with_purpose,
 )
 
 from . import wording
@@ -136,6 +137,7 @@ class InboxRow:
     claimed_by: User | None
     acting_for: User | None
     bulk: bool
+    signable: bool = False  # a signature step: may be signed together with others (batch signing)
 
 
 @dataclass
@@ -169,6 +171,10 @@ class InboxPage:
     @property
     def has_bulk(self) -> bool:
         return any(row.bulk for row in self.rows)
+
+    @property
+    def has_signable(self) -> bool:
+        return any(row.signable for row in self.rows)
 
 
 def _week_end(now: datetime) -> datetime:
@@ -311,6 +317,10 @@ def inbox_page(*, user: User, filters: InboxFilters, now: datetime | None = None
         )
     }
     bulk = {pk: bulk_specs(d) for pk, d in definitions.items()}
+    signature = {
+        pk: {spec for spec, purpose in specs_with_purpose(d).items() if purpose == Purpose.SIGNATURE}
+        for pk, d in definitions.items()
+    }
     rows = []
     for task in page_tasks:
         definition = definitions.get(task.instance.definition_id)
@@ -339,6 +349,7 @@ def inbox_page(*, user: User, filters: InboxFilters, now: datetime | None = None
                 claimed_by=task.assignee if assignee_id is not None and assignee_id != user.pk else None,
                 acting_for=acting_for,
                 bulk=not read_only and task.spec_id in bulk.get(task.instance.definition_id, set()),
+                signable=not read_only and task.spec_id in signature.get(task.instance.definition_id, set()),
             )
         )
     return InboxPage(

@@ -11,3 +11,4 @@ class SignaturesConfig(AppConfig):
         from backend.core.files import register_file_owner
 
         register_file_owner("signed/", "signatures.PublishedDocument", "signed_pdf")
+        from . import batch  # noqa: F401 - registers the batch signing job kind

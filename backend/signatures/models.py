@@ -1,6 +1,7 @@
 """Certificates of the university's CA and of signers, signatures made, and documents published for checking.
 
-Private keys are stored only as PKCS#8 encrypted with the key-encryption key from the environment.
+A person's private key is stored wrapped under a key derived from their own signing passphrase, inside a layer
+under the server's key-encryption key (signing/vault.py); only the university CA's keys are server-held.
 """
 
 from __future__ import annotations
@@ -65,7 +66,13 @@ class SignerCertificate(models.Model):
     source = models.CharField(_("source"), max_length=20, choices=Source.choices)
     certificate_pem = models.TextField(_("certificate (PEM)"))
     chain_pem = models.TextField(_("issuer chain (PEM)"), blank=True)
-    encrypted_key_pem = models.TextField(_("private key (encrypted PKCS#8)"), blank=True)
+    # A key the holder has not yet taken under their passphrase (issued by an administrator, or stored before
+    # passphrases existed): encrypted PKCS#8 under the server's KEK, never used to sign; the holder's next
+    # passphrase entry moves it into `wrapped_key` and empties this.
+    encrypted_key_pem = models.TextField(_("private key awaiting the holder's passphrase"), blank=True)
+    wrapped_key = models.TextField(_("private key under the holder's passphrase"), blank=True)
+    # The university's e-seal: the organisation's certificate, its key under the seal custodian's passphrase.
+    is_seal = models.BooleanField(_("the university's e-seal"), default=False)
     fingerprint = models.CharField(_("SHA-256 fingerprint"), max_length=64, unique=True)
     subject = models.CharField(_("subject"), max_length=500)
     issuer = models.CharField(_("issuer"), max_length=500)
@@ -88,6 +95,34 @@ class SignerCertificate(models.Model):
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
+
+    @property
+    def has_key(self) -> bool:
+        return bool(self.wrapped_key or self.encrypted_key_pem)
+
+
+class SigningPassphrase(models.Model):
+    """A person's signing passphrase: how it becomes a key (scrypt's salt and cost) and a check value of it.
+
+    The passphrase itself is never stored. Wrong entries are counted; after MAX_FAILURES signing is locked
+    for a while.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("person"), on_delete=models.CASCADE, related_name="signing_passphrase"
+    )
+    kdf = models.TextField(_("key derivation parameters"))
+    check_value = models.CharField(_("check value"), max_length=64)
+    failed_attempts = models.PositiveSmallIntegerField(_("wrong entries in a row"), default=0)
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+    changed_at = models.DateTimeField(_("set or changed at"))
+
+    class Meta:
+        verbose_name = _("signing passphrase")
+        verbose_name_plural = _("signing passphrases")
+
+    def __str__(self) -> str:
+        return str(self.user)
 
 
 class PublishedDocument(models.Model):

@@ -1,7 +1,8 @@
 """Writes around signing: the university CA, signers' certificates, signing and annulling documents.
 
-The cryptography is in the `signing` package; this module keeps records of it and never holds a key
-longer than one signature (decrypted with the key-encryption key from the environment, then dropped).
+The cryptography is in the `signing` package; this module keeps records of it. A person's key is used only
+as a `SigningKey` opened by `keyring.signing_key_open` with the passphrase typed in the same request (or
+sealed for one batch, see batch.py); the server-wide key-encryption key opens only the university CA's keys.
 """
 
 from __future__ import annotations
@@ -28,20 +29,17 @@ from signing.errors import CredentialError, PdfSigningError, WrongPasswordError
 from signing.pades import sign_pdf
 from signing.stamp import StampText
 
+from .keyring import SigningKey, SigningUnavailable, kek, signing_certificate
 from .models import Authority, PublishedDocument, Signature, SignerCertificate, TrustAnchor
 from .problems import problem_code, problem_message
 
-
-class SigningUnavailable(ApplicationError):
-    status_code = 503
-    default_code = "signing_unavailable"
+_kek = kek
+__all__ = ["SigningKey", "SigningUnavailable", "signing_certificate"]
 
 
-def _kek() -> bytes:
-    value = settings.QUJAT_KEY_ENCRYPTION_KEY
-    if len(value) < 32:
-        raise SigningUnavailable(_("Signing is not configured: set QUJAT_KEY_ENCRYPTION_KEY (32+ characters)."))
-    return value.encode()
+def organisation_name() -> str:
+    """The university's name as its certificates and the e-seal carry it."""
+    return _organisation()
 
 
 def _organisation() -> str:
@@ -138,8 +136,15 @@ def trust_anchor_add(*, name: str, certificate_pem: bytes) -> TrustAnchor:
 
 
 def _certificate_store(
-    *, user: User, source: str, certificate: x509.Certificate, chain: tuple[x509.Certificate, ...], key: Any
+    *,
+    user: User,
+    source: str,
+    certificate: x509.Certificate,
+    chain: tuple[x509.Certificate, ...],
+    key: Any,
+    is_seal: bool = False,
 ) -> SignerCertificate:
+    """Keep a certificate; its key (if any) waits under the server's key until the holder's passphrase takes it."""
     info = keys.describe_certificate(certificate)
     try:
         with transaction.atomic():
@@ -154,6 +159,7 @@ def _certificate_store(
                 issuer=info.issuer_common_name or "",
                 iin=info.iin or "",
                 sheet_text=info.sheet_text,
+                is_seal=is_seal,
                 not_before=info.not_before,
                 not_after=info.not_after,
             )
@@ -163,7 +169,7 @@ def _certificate_store(
 
 @transaction.atomic
 def signer_certificate_issue(*, user: User, position: str = "", valid_days: int = 730) -> SignerCertificate:
-    """A certificate from the university's issuing CA, its key kept encrypted so the server can sign."""
+    """A certificate from the university's issuing CA; its key is usable once the holder's passphrase takes it."""
     if not user.iin:
         raise ValidationFailed(
             _("The person needs an IIN before a certificate can be issued."), fields={"iin": [_("Enter the IIN.")]}
@@ -185,6 +191,39 @@ def signer_certificate_issue(*, user: User, position: str = "", valid_days: int 
         certificate=credential.certificate,
         chain=(issuer.certificate,),
         key=credential.private_key,
+    )
+
+
+@transaction.atomic
+def seal_certificate_issue(*, custodian: User, valid_days: int = 730) -> SignerCertificate:
+    """The university's e-seal: the organisation's certificate from the university CA, kept by `custodian`.
+
+    Its subject names the university, never a person (the custodian's IIN is kept as the subject's serial
+    number, as NCA RK legal-entity certificates carry their holder's). Its key is held like a person's: usable
+    only under the custodian's signing passphrase.
+    """
+    if not custodian.iin:
+        raise ValidationFailed(
+            _("The person needs an IIN before a certificate can be issued."), fields={"iin": [_("Enter the IIN.")]}
+        )
+    _root, issuing = pki_ensure()
+    issuer = _credential_of(issuing.certificate_pem, issuing.encrypted_key_pem)
+    organisation = _organisation()
+    credential = keys.issue_signer_certificate(
+        issuer=issuer,
+        full_name=organisation,
+        position="e-seal",
+        organisation=organisation,
+        iin=custodian.iin,
+        valid_days=valid_days,
+    )
+    return _certificate_store(
+        user=custodian,
+        source=SignerCertificate.Source.ISSUED,
+        certificate=credential.certificate,
+        chain=(issuer.certificate,),
+        key=credential.private_key,
+        is_seal=True,
     )
 
 
@@ -224,17 +263,6 @@ def signer_certificate_revoke(*, certificate: SignerCertificate, reason: str, by
         certificate.revocation_reason = f"{reason.strip()} ({by.username})"
         certificate.save(update_fields=["revoked_at", "revocation_reason"])
     return certificate
-
-
-def signing_certificate(user: User) -> SignerCertificate | None:
-    """The person's newest usable certificate with a key the server holds."""
-    now = timezone.now()
-    return (
-        SignerCertificate.objects.filter(user=user, revoked_at__isnull=True, not_before__lte=now, not_after__gt=now)
-        .exclude(encrypted_key_pem="")
-        .order_by("-not_after")
-        .first()
-    )
 
 
 # --- publishing, signing, annulling -----------------------------------------------------------------------------
@@ -283,23 +311,35 @@ def _signed_source(published: PublishedDocument) -> bytes:
 
 @transaction.atomic
 def document_sign(
-    *, published: PublishedDocument, signer: User, language: str, position: str = "", reason: str = ""
+    *,
+    published: PublishedDocument,
+    signer: User,
+    key: SigningKey,
+    language: str,
+    position: str = "",
+    reason: str = "",
+    seal: bool = False,
 ) -> Signature:
-    """Add the signer's PAdES signature (an incremental update; earlier signatures stay valid)."""
+    """Add the signer's PAdES signature (an incremental update; earlier signatures stay valid).
+
+    `key` is the signer's own key opened with their passphrase in this request (keyring.signing_key_open);
+    with `seal` it is the university's e-seal opened by its custodian, and the stamp names the university.
+    """
     published = PublishedDocument.objects.select_for_update().select_related("document").get(pk=published.pk)
     document = published.document
     if published.status != PublishedDocument.Status.VALID:
         raise Conflict(_("An annulled document cannot be signed."))
     if document.status != GeneratedDocument.Status.READY:
         raise Conflict(_("The document is not generated yet."))
-    certificate = signing_certificate(signer)
-    if certificate is None:
+    if key.user_id != signer.pk or key.certificate.is_seal != seal:
+        raise ValidationFailed(_("This key is not the signer's."), code="wrong_key", fields={"passphrase": []})
+    certificate = SignerCertificate.objects.get(pk=key.certificate.pk)
+    if certificate.revoked or certificate.not_after <= timezone.now():
         raise ValidationFailed(
-            _("%(name)s has no valid signing certificate.") % {"name": signer.full_name},
-            code="no_certificate",
-            fields={"signer": [_("Register or issue a signing certificate for this person.")]},
+            _("The signing certificate is revoked or expired."), code="no_certificate", fields={"passphrase": []}
         )
-    credential = _credential_of(certificate.certificate_pem, certificate.encrypted_key_pem, certificate.chain_pem)
+    credential = key.credential
+    organisation = _organisation()
     first = not published.signed_pdf
     count = Signature.objects.filter(document=document, kind=Signature.Kind.PADES).count()
     source = _signed_source(published)
@@ -309,9 +349,9 @@ def document_sign(
             credential=credential,
             stamp=StampText.for_language(
                 language=language if language in ("kk", "ru", "en") else "ru",
-                signer_name=signer.full_name,
-                position=position or signer.position,
-                organisation=_organisation(),
+                signer_name=seal_name(organisation, language) if seal else signer.full_name,
+                position="" if seal else (position or signer.position),
+                organisation=organisation,
             ),
             field_name=f"Signature{count + 1}",
             reason=reason or None,
@@ -321,7 +361,6 @@ def document_sign(
         )
     except PdfSigningError as error:
         raise ApplicationError(_("The document could not be signed: %(error)s") % {"error": error}) from error
-    del credential
     now = timezone.now()
     sha256 = hashlib.sha256(signed).hexdigest()
     old = published.signed_pdf.name if published.signed_pdf else ""
@@ -338,7 +377,7 @@ def document_sign(
         signer=signer,
         certificate=certificate,
         certificate_fingerprint=certificate.fingerprint,
-        position=position or signer.position,
+        position=seal_name(organisation, language) if seal else (position or signer.position),
         signed_at=now,
         document_sha256=hashlib.sha256(source).hexdigest(),
         field_name=f"Signature{count + 1}",
@@ -355,9 +394,18 @@ def document_sign(
                 "certificate": certificate.fingerprint,
                 "signed_sha256": sha256,
                 "verification_id": published.verification_id,
+                "e_seal": seal,
             },
         )
     return signature
+
+
+def seal_name(organisation: str, language: str) -> str:
+    """How the e-seal is named on the stamp and the approval sheet: never a person's name."""
+    from django.utils.translation import override
+
+    with override(language if language in ("kk", "ru", "en") else "ru"):
+        return _("e-seal of %(university)s") % {"university": organisation}
 
 
 @transaction.atomic

@@ -18,8 +18,11 @@ def sheet_rows(
     language: str,
     *,
     signers: list[tuple[User, SignerCertificate | None]] = (),  # type: ignore[assignment]
+    seals: list[tuple[str, SignerCertificate | None]] = (),  # type: ignore[assignment]
 ) -> list[dict[str, str]]:
     """One row per decision taken in the case (not the requester's own steps), then one per signer.
+
+    `seals`: the university's e-seal as the signer (its name, "e-seal of <university>", never a person's).
 
     Approvers who signed their decision on their own computer (a CMS over the document) show its certificate.
     """
@@ -55,6 +58,15 @@ def sheet_rows(
             rows.append(
                 {
                     "name": signer.short_name,
+                    "action": str(_("Signed")),
+                    "at": format_datetime(now),
+                    "certificate": certificate.sheet_text if certificate else "",
+                }
+            )
+        for name, certificate in seals:
+            rows.append(
+                {
+                    "name": name,
                     "action": str(_("Signed")),
                     "at": format_datetime(now),
                     "certificate": certificate.sheet_text if certificate else "",

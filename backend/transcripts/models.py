@@ -32,10 +32,13 @@ class TranscriptKind(TranslatedNameModel):
         on_delete=models.PROTECT,
         help_text=_("For a head of department or division: which one. Deans sign for the student's school."),
     )
-    sign_manually = models.BooleanField(
-        _("the signer signs each one"),
+    e_seal = models.BooleanField(
+        _("issued under the university's e-seal"),
         default=False,
-        help_text=_("Otherwise the configured signer's certificate signs as soon as the staff approve."),
+        help_text=_(
+            "No person's signature: the keeper of the e-seal signs with the organisation's certificate, and the "
+            "stamp and the approval sheet name the university. Otherwise the signer above signs each one."
+        ),
     )
     is_active = models.BooleanField(_("offered to students"), default=True)
 

@@ -33,8 +33,17 @@ from backend.core.jobs import job_run, job_start, register_job_kind
 from backend.core.models import Job, JobItem, in_each_language
 from backend.core.workdays import add_working_days
 from backend.documents.letterhead import letterhead
-from backend.documents.services import document_generate, document_request, document_reserve
-from backend.signatures.services import address_of, document_publish, document_sign, public_name, signing_certificate
+from backend.documents.models import GeneratedDocument
+from backend.documents.services import document_request
+from backend.signatures.models import Signature, SignerCertificate
+from backend.signatures.services import (
+    address_of,
+    document_publish,
+    organisation_name,
+    public_name,
+    seal_name,
+    signing_certificate,
+)
 from backend.signatures.sheet import sheet_rows
 from backend.workflow import services as workflow
 from backend.workflow.models import ProcessInstance, Purpose
@@ -112,7 +121,7 @@ def start_data(
             "paper_copies": paper_copies,
             "signer_role": signer_role,
             "signer_unit": signer_unit.code,
-            "sign_manually": kind.sign_manually and batch is None,
+            "e_seal": kind.e_seal,
             "batch": batch is not None,
             "batch_id": batch.pk if batch else None,
             "issue_due": issue_due.isoformat(),
@@ -296,10 +305,11 @@ def _transcript_draft(context: InstanceContext) -> Any:
 
 
 def _signer(request: TranscriptRequest) -> User:
-    """Who signs: the person who completed the signing step, or the configured signer when it is automatic."""
-    signed = completed_with_purpose(request.instance, Purpose.SIGNATURE).select_related("completed_by").first()
-    if signed is not None and signed.completed_by is not None:
-        return signed.completed_by
+    """Who the transcript names as its signer: a holder of the role its kind names, with a signing certificate.
+
+    The signature itself is made by whoever completes the signature step (normally this person; a substitute
+    acting for them signs with their own key, and the stamp and the registry name the one who signed).
+    """
     role, unit = signer_target(request.kind, request.student)
     holders = [h for h in role_holders(role=role, org_unit=unit) if signing_certificate(h.user) is not None]
     if not holders:
@@ -310,6 +320,18 @@ def _signer(request: TranscriptRequest) -> User:
     return holders[0].user
 
 
+def _seal() -> SignerCertificate:
+    """The university's e-seal, kept by a holder of the seal custodian's role."""
+    root = OrgUnit.objects.get(parent__isnull=True)
+    for holder in role_holders(role=Role.SEAL_CUSTODIAN, org_unit=root):
+        certificate = signing_certificate(holder.user, seal=True)
+        if certificate is not None:
+            return certificate
+    raise ValidationFailed(
+        _("The university's e-seal is not set up: nobody keeps a valid e-seal certificate."), code="no_seal"
+    )
+
+
 def _approver(request: TranscriptRequest) -> User:
     reviewed = completed_with_purpose(request.instance, Purpose.REVIEW).select_related("completed_by").first()
     if reviewed is not None and reviewed.completed_by is not None:
@@ -318,113 +340,89 @@ def _approver(request: TranscriptRequest) -> User:
     return request.instance.started_by
 
 
-ISSUE_JOB = "transcripts.issue"
-
-
 @transaction.atomic
-def transcript_issue(request: TranscriptRequest) -> TranscriptRequest:
-    """Number the transcript and queue its generation and signature: the short part of issuing.
-
-    Runs inside the transaction that approves (or signs) the request: the next number is taken together
-    with the document row that owns it, so the number's lock is held only for these few statements and
-    the number stays gapless and unique. Rendering, conversion and the signature run after that
-    transaction commits, in the background job `transcripts.issue` (`transcript_issue_finish`); if they
-    fail the document keeps its number and the job is retried.
-    """
+def transcript_prepare(request: TranscriptRequest) -> GeneratedDocument:
+    """Number and generate the transcript (unsigned) and give it its verification id, for the signer's task."""
     request = TranscriptRequest.objects.select_for_update().get(pk=request.pk)
-    if request.issued_at is not None or request.document_id is not None:
-        return request
+    if request.document_id is not None:
+        return request.document  # type: ignore[return-value]
     transcript = transcript_of(request)
-    signer = _signer(request)
-    certificate = signing_certificate(signer)
     verification_id = new_verification_id()
-    document = document_reserve(
+    if request.kind.e_seal:
+        seal = _seal()
+        name = seal_name(organisation_name(), request.language)
+        context = transcript_context(request, transcript, signer=None, verification_url=address_of(verification_id))
+        context["signer"] = {"name": name, "position": ""}
+        sheet = sheet_rows(request.instance, request.language, seals=[(name, seal)])
+    else:
+        signer = _signer(request)
+        certificate = signing_certificate(signer)
+        context = transcript_context(request, transcript, signer=signer, verification_url=address_of(verification_id))
+        sheet = sheet_rows(request.instance, request.language, signers=[(signer, certificate)])
+    document = document_request(  # numbered now; generated in Celery after commit
         kind="transcript",
         language=request.language,
-        context=transcript_context(request, transcript, signer=signer, verification_url=address_of(verification_id)),
+        context=context,
         instance=request.instance,
         key="transcript",
         allocate_number=True,
-        approval_sheet=sheet_rows(request.instance, request.language, signers=[(signer, certificate)]),
+        approval_sheet=sheet,
+    )
+    student = request.student
+    document_publish(
+        document=document,
+        holder=student.user,
+        holder_public_name=public_name(
+            last_name=student.last_name, first_name=student.first_name, patronymic=student.patronymic
+        ),
+        verification_id=verification_id,
     )
     request.document = document
     request.number = document.number
     request.save(update_fields=["document", "number"])
-    student = request.student
-    job_start(
-        kind=ISSUE_JOB,
-        owner=_approver(request),
-        title=in_each_language(lambda _language: _("Transcript No. %(number)s") % {"number": document.number}),
-        items=[(str(request.pk), in_each_language(lambda _language: f"{document.number} — {student.full_name}"))],
-        params={"verification_id": verification_id, "signer": signer.pk},
-        back_url=f"/transcripts/{request.pk}/",
-    )
-    return request
+    return document
 
 
-def transcript_issue_finish(*, request_id: int, verification_id: str, signer_id: int) -> TranscriptRequest:
-    """Generate, sign and register a numbered transcript, and tell the student; safe to run again."""
-    request = TranscriptRequest.objects.select_related("student__user", "kind", "instance").get(pk=request_id)
+@register_helper("prepare_transcript")
+def _prepare_transcript(context: InstanceContext) -> Any:
+    def prepare_transcript() -> int:
+        return transcript_prepare(_request_of(context)).pk
+
+    return prepare_transcript
+
+
+@transaction.atomic
+def transcript_issue(request: TranscriptRequest) -> TranscriptRequest:
+    """Register the transcript its signer has signed, and tell the student — all or nothing."""
+    request = TranscriptRequest.objects.select_for_update().get(pk=request.pk)
     if request.issued_at is not None:
         return request
-    if request.document_id is None:
-        raise Conflict(_("This transcript has no number yet."))
-    document = document_generate(document_id=request.document_id)  # the long part: no lock is held
-    with transaction.atomic():
-        request = TranscriptRequest.objects.select_for_update().get(pk=request_id)
-        if request.issued_at is not None:
-            return request
-        signer = User.objects.get(pk=signer_id)
-        student = request.student
-        published = document_publish(
-            document=document,
-            holder=student.user,
-            holder_public_name=public_name(
-                last_name=student.last_name, first_name=student.first_name, patronymic=student.patronymic
-            ),
-            verification_id=verification_id,
-        )
-        document_sign(published=published, signer=signer, language=request.language, reason=str(_("Transcript")))
-        request.issued_at = timezone.now()
-        request.save(update_fields=["issued_at"])
-        RegistryEntry.objects.create(
-            request=request,
-            number=document.number,
-            sequence=int(document.number.rsplit("/", 1)[-1]),
-            issued_on=timezone.localdate(),
-            student_name=student.full_name,
-            student_code=student.student_id,
-            kind_name=request.kind.name_in("ru"),
-            electronic=request.electronic,
-            paper_copies=request.paper_copies,
-            issued_by=_approver(request),
-            signed_by=signer,
-        )
-        from .tasks import notify_issued  # the task module imports this one
-
-        transaction.on_commit(lambda: notify_issued.delay(request.pk))
-    return request
-
-
-def _issue_item(job: Job, item: JobItem) -> dict[str, Any]:
-    request = transcript_issue_finish(
-        request_id=int(item.key), verification_id=job.params["verification_id"], signer_id=job.params["signer"]
+    document = request.document
+    signature = (
+        Signature.objects.filter(document=document, kind=Signature.Kind.PADES).select_related("signer").last()
+        if document is not None
+        else None
     )
-    return {"url": f"/transcripts/{request.pk}/", "number": request.number}
-
-
-def _issue_visible(user: User, job: Job) -> bool:
-    return user.is_superuser or user_has_role(user, *STAFF)
-
-
-register_job_kind(ISSUE_JOB, run_item=_issue_item, may_view=_issue_visible)
-
-
-def transcript_issue_pending(*, request_id: int) -> None:
-    """Run now (in this worker) the issuing job of a numbered transcript that is still waiting."""
-    waiting = JobItem.objects.filter(job__kind=ISSUE_JOB, key=str(request_id), status=JobItem.Status.PENDING)
-    for job_id in waiting.values_list("job_id", flat=True):
-        job_run(job_id=job_id)
+    if document is None or signature is None:
+        raise ValidationFailed(_("The transcript has not been signed."), code="not_signed")
+    student = request.student
+    now = timezone.now()
+    request.issued_at = now
+    request.save(update_fields=["issued_at"])
+    RegistryEntry.objects.create(
+        request=request,
+        number=document.number,
+        sequence=int(document.number.rsplit("/", 1)[-1]),
+        issued_on=timezone.localdate(),
+        student_name=student.full_name,
+        student_code=student.student_id,
+        kind_name=request.kind.name_in("ru"),
+        electronic=request.electronic,
+        paper_copies=request.paper_copies,
+        issued_by=_approver(request),
+        signed_by=signature.signer,
+    )
+    return request
 
 
 @transaction.atomic
@@ -568,10 +566,8 @@ def _batch_issue_one(job: Job, item: JobItem) -> dict[str, Any]:
             ),
         )
         request = TranscriptRequest.objects.select_related("instance").get(batch=batch, student=student)
-    if request.issued_at is None and request.document_id is not None:
-        transcript_issue_pending(request_id=request.pk)  # this is a worker already: issue it here
-        request.refresh_from_db()
-    if request.issued_at is None:
+    # A student is done once their transcript is numbered: it is generated next and waits for its signer's task.
+    if request.document_id is None:
         incident = request.instance.incident or str(_("The transcript was not issued."))
         raise ApplicationError(incident)  # the item's transaction rolls back, the case with it
     Batch.objects.filter(pk=batch.pk).update(done=F("done") + 1)

@@ -23,4 +23,6 @@ urlpatterns = [
     path("", include("backend.web.views.jobs")),
     path("", include("backend.web.views.cases")),
     path("", include("backend.web.views.monitor")),
+    path("", include("backend.web.views.signing_key")),
+    path("", include("backend.web.views.signing_batch")),
 ]

@@ -40,6 +40,7 @@ TASK_PROPERTIES = ROUTING_PROPERTIES | {
     "documents",
     "purpose",
     "stage",
+    "seal",  # a signature step signed with the university's e-seal (backend/signatures/task_signing.py)
 }
 # Elements a case may wait at, and so declare the stage it is in meanwhile.
 WAITING_ELEMENTS = ("userTask", "manualTask", "receiveTask", "intermediateCatchEvent")

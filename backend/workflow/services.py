@@ -32,11 +32,11 @@ from . import forms, signals
 from .deployment import case_prefix, parse_due
 from .engine import EngineError, RunningProcess, TaskNotReady
 from .history import HistoryChain
-from .models import HumanTask, ProcessDefinition, ProcessInstance, TaskCandidate, Timer, case_number
+from .models import HumanTask, ProcessDefinition, ProcessInstance, Purpose, TaskCandidate, Timer, case_number
 from .registry import StartSpec, hooks_for
 from .routing import route, task_properties
 from .scripting import InstanceContext, Sandbox
-from .selectors import acting_capacity, can_start, visible_task
+from .selectors import acting_capacity, can_start, purpose_of, visible_task
 from .stages import case_stage, declared_stages
 
 OPERATOR_ROLES = (Role.REGISTRAR_HEAD, Role.ADMINISTRATOR)
@@ -376,8 +376,12 @@ def instance_start(
 
 
 @transaction.atomic
-def task_complete(*, task_id: int, user: User, data: Any) -> HumanTask:
-    """Complete a READY task the user may act on, with data that satisfies its form."""
+def task_complete(*, task_id: int, user: User, data: Any, signature_made: bool = False) -> HumanTask:
+    """Complete a READY task the user may act on, with data that satisfies its form.
+
+    A `signature` step completes only through backend.signatures.task_signing (which signs first, in the same
+    transaction, and passes `signature_made`), or by declining it (decision "withdraw").
+    """
     task = visible_task(task_id, user)
     operation = _Operation.lock(task.instance_id, user)
     task.refresh_from_db()
@@ -393,6 +397,13 @@ def task_complete(*, task_id: int, user: User, data: Any) -> HumanTask:
         )
     schema = operation.definition.forms.get(task.spec_id, forms.EMPTY_FORM)
     cleaned = forms.validate(schema, data)
+    if (
+        not signature_made
+        and purpose_of(operation.definition, task.spec_id) == Purpose.SIGNATURE
+        and cleaned.get("decision") != "withdraw"
+    ):
+        message = _("This step is signed by its signer: enter your signing passphrase or sign with NCALayer.")
+        raise ValidationFailed(message, code="signature_required", fields={"passphrase": [message]})
     hooks = hooks_for(operation.instance.process_key)
     if hooks is not None and hooks.check_task is not None:
         hooks.check_task(operation.instance, task.spec_id, cleaned)

@@ -55,7 +55,11 @@ def task_of(instance_id: int, username: str, spec: str) -> dict[str, Any]:
 
 def act(instance_id: int, username: str, spec: str, status: int = 200, **data: Any) -> dict[str, Any]:
     task = task_of(instance_id, username, spec)
-    response = api_as(username).post(f"/api/tasks/{task['id']}/complete/", data, format="json")
+    if data.get("decision") == "sign":  # a signature is the signer's act: their passphrase ("demo" for demo users)
+        body = {"passphrase": data.pop("passphrase", "demo"), "form": data}
+        response = api_as(username).post(f"/api/tasks/{task['id']}/sign/", body, format="json")
+    else:
+        response = api_as(username).post(f"/api/tasks/{task['id']}/complete/", data, format="json")
     assert response.status_code == status, response.json()
     return response.json()
 

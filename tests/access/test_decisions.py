@@ -9,9 +9,10 @@ from django.utils import timezone
 
 from backend.access.models import AccessRequest
 from backend.accounts.models import User
+from backend.signatures.keyring import passphrase_initial
 from backend.signatures.models import SignerCertificate
 from backend.signatures.services import signer_certificate_issue
-from backend.workflow.models import HistoryEvent, ProcessInstance
+from backend.workflow.models import ProcessInstance
 from tests.access.conftest import act, file_and_sign, open_specs, start, teacher
 from tests.conftest import api_as
 from tests.factories import SubstitutionFactory
@@ -94,13 +95,12 @@ def test_a_memo_that_cannot_be_signed_goes_back_to_the_head(
         instance = start("department_head1", teachers_body())
     SignerCertificate.objects.filter(user__username="department_head1").update(revoked_at=timezone.now())
     with django_capture_on_commit_callbacks(execute=True):
-        act(instance["id"], "department_head1", "sign", decision="sign")
+        refused = act(instance["id"], "department_head1", "sign", status=400, decision="sign")
+    assert "has no valid signing certificate" in refused["detail"]
     access = AccessRequest.objects.get(instance_id=instance["id"])
     assert access.stage == "signing"
-    assert "has no valid signing certificate" in access.signing_problem
-    assert open_specs(instance["id"]) == ["sign"]
-    notes = [e.payload for e in HistoryEvent.objects.filter(instance_id=instance["id"], kind="note")]
-    assert any(n.get("event") == "memo_not_signed" and "certificate" in n["reason"] for n in notes)
+    assert access.memo_signed_at is None
+    assert open_specs(instance["id"]) == ["sign"]  # the task stays with the head, nothing half done
 
 
 @pytest.mark.converter
@@ -121,5 +121,6 @@ def test_a_deputy_head_files_nothing_but_an_acting_head_does(demo: None) -> None
     acting = User.objects.get(username="teacher3")
     SubstitutionFactory(absent=User.objects.get(username="department_head1"), substitute=acting)
     signer_certificate_issue(user=acting)
+    passphrase_initial(user=acting, passphrase="demo")
     instance = start("teacher3", teachers_body())
     assert AccessRequest.objects.get(instance_id=instance["id"]).requested_by == acting

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from backend.documents.models import GeneratedDocument
 from backend.documents.rendering import example_context
 from backend.documents.services import document_generate_now
-from backend.signatures import services
+from backend.signatures import keyring, services
 from backend.signatures.models import PublishedDocument, Signature, SignerCertificate
 from signing import keys
 from signing.verify import verify_pdf
@@ -46,6 +46,11 @@ def published(transcript_document: GeneratedDocument) -> PublishedDocument:
     )
 
 
+def key_of(username: str) -> keyring.SigningKey:
+    """The demo signer's key, opened with their passphrase ("demo") as a signing request does."""
+    return keyring.signing_key_open(user=user(username), passphrase="demo")
+
+
 def signed_bytes(published: PublishedDocument) -> bytes:
     published.refresh_from_db()
     with published.signed_pdf.open("rb") as handle:
@@ -53,8 +58,10 @@ def signed_bytes(published: PublishedDocument) -> bytes:
 
 
 def test_two_signatures_as_incremental_updates_both_verify(published: PublishedDocument, tmp_path: Path) -> None:
-    services.document_sign(published=published, signer=user("registrar_head1"), language="kk")
-    services.document_sign(published=published, signer=user("school_dean1"), language="kk")
+    services.document_sign(
+        published=published, signer=user("registrar_head1"), key=key_of("registrar_head1"), language="kk"
+    )
+    services.document_sign(published=published, signer=user("school_dean1"), key=key_of("school_dean1"), language="kk")
     pdf = signed_bytes(published)
 
     verdict = verify_pdf(pdf=pdf, trust_roots=services.trust_roots())
@@ -98,7 +105,9 @@ def test_private_keys_are_stored_only_encrypted(demo: None) -> None:
 
 
 def test_the_qr_code_leads_to_a_page_that_says_valid(published: PublishedDocument, tmp_path: Path) -> None:
-    services.document_sign(published=published, signer=user("registrar_head1"), language="kk")
+    services.document_sign(
+        published=published, signer=user("registrar_head1"), key=key_of("registrar_head1"), language="kk"
+    )
     (tmp_path / "signed.pdf").write_bytes(signed_bytes(published))
     subprocess.run(["pdftoppm", "-r", "150", "-png", str(tmp_path / "signed.pdf"), str(tmp_path / "page")], check=True)
     decoded = set()
@@ -119,7 +128,9 @@ def test_the_qr_code_leads_to_a_page_that_says_valid(published: PublishedDocumen
 
 
 def test_uploads_are_checked_byte_for_byte_and_by_signature(published: PublishedDocument) -> None:
-    services.document_sign(published=published, signer=user("registrar_head1"), language="ru")
+    services.document_sign(
+        published=published, signer=user("registrar_head1"), key=key_of("registrar_head1"), language="ru"
+    )
     pdf = signed_bytes(published)
     client = APIClient()
     url = f"/api/verify/{published.verification_id}/check/"
@@ -145,7 +156,9 @@ def _upload(data: bytes) -> object:
 
 
 def test_annulled_and_revoked_show_everywhere(published: PublishedDocument) -> None:
-    signature = services.document_sign(published=published, signer=user("registrar_head1"), language="ru")
+    signature = services.document_sign(
+        published=published, signer=user("registrar_head1"), key=key_of("registrar_head1"), language="ru"
+    )
     public = APIClient()
     assert public.get(f"/api/verify/{published.verification_id}/").json()["status"] == "valid"
 
@@ -170,7 +183,9 @@ def test_annulled_and_revoked_show_everywhere(published: PublishedDocument) -> N
     assert annulled.json()["status"] == "annulled"
     assert "Annulled" in Client().get(f"/v/{published.verification_id}").content.decode()
     with pytest.raises(services.Conflict):
-        services.document_sign(published=published, signer=user("school_dean1"), language="ru")
+        services.document_sign(
+            published=published, signer=user("school_dean1"), key=key_of("school_dean1"), language="ru"
+        )
 
 
 def test_unknown_or_malformed_ids_are_plain_404s(demo: None) -> None:
@@ -182,14 +197,18 @@ def test_unknown_or_malformed_ids_are_plain_404s(demo: None) -> None:
 
 @override_settings(QUJAT_VERIFY_RATE_PER_MINUTE=3)
 def test_the_verification_page_is_rate_limited(published: PublishedDocument) -> None:
-    services.document_sign(published=published, signer=user("registrar_head1"), language="ru")
+    services.document_sign(
+        published=published, signer=user("registrar_head1"), key=key_of("registrar_head1"), language="ru"
+    )
     client = Client()
     statuses = [client.get(f"/v/{published.verification_id}").status_code for _ in range(5)]
     assert statuses == [200, 200, 200, 429, 429]
 
 
 def test_the_signed_pdf_downloads_only_for_its_holder_and_staff(published: PublishedDocument) -> None:
-    services.document_sign(published=published, signer=user("registrar_head1"), language="ru")
+    services.document_sign(
+        published=published, signer=user("registrar_head1"), key=key_of("registrar_head1"), language="ru"
+    )
     url = f"/v/{published.verification_id}/pdf"
     assert Client().get(url).status_code == 404
     for username, status in (("student1", 200), ("student2", 404), ("registrar_staff1", 200), ("teacher1", 404)):

@@ -37,10 +37,25 @@ def act(instance_id: int, username: str, spec: str, **data: Any) -> dict[str, An
     return response.json()
 
 
+def sign(instance_id: int, username: str = "registrar_head1", spec: str = "sign_registrar") -> dict[str, Any]:
+    """The signer signs the transcript in their own task with their passphrase (the demo signers' is "demo")."""
+    task = task_of(instance_id, username, spec)
+    response = api_as(username).post(
+        f"/api/tasks/{task['id']}/sign/", {"passphrase": "demo", "form": {"confirm": True}}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    return response.json()
+
+
 def test_requested_approved_numbered_signed_and_registered(demo: None) -> None:
     instance = request_transcript()
     act(instance["id"], "registrar_staff1", "review", decision="approve")
     request = TranscriptRequest.objects.get(instance_id=instance["id"])
+    assert request.issued_at is None  # numbered and generated, waiting for its signer
+    assert request.number.startswith("ТР-")
+    assert not request.document.publication.signed_sha256
+    sign(instance["id"])
+    request.refresh_from_db()
     assert request.issued_at is not None
     assert request.number.startswith("ТР-")
     assert ProcessInstance.objects.get(pk=instance["id"]).status == "completed"
@@ -69,6 +84,7 @@ def test_the_issued_pdf_verifies_and_its_qr_leads_to_a_valid_page(demo: None, tm
 
     instance = request_transcript(language="ru")
     act(instance["id"], "registrar_staff1", "review", decision="approve")
+    sign(instance["id"])
     request = TranscriptRequest.objects.get(instance_id=instance["id"])
     pdf = api_as("student1").get(f"/api/transcripts/requests/{request.pk}/pdf/")
     assert pdf.status_code == 200
@@ -111,6 +127,8 @@ def test_a_question_to_the_student_and_the_answer(demo: None) -> None:
     act(instance["id"], "student1", "answer", answer="Для президентской стипендии")
     assert task_of(instance["id"], "registrar_staff2", "review")
     act(instance["id"], "registrar_staff2", "review", decision="approve")
+    assert api_as("student1").get(f"/api/transcripts/requests/{request.pk}/").json()["stage"] == "signing"
+    sign(instance["id"])
     assert api_as("student1").get(f"/api/transcripts/requests/{request.pk}/").json()["stage"] == "issued"
 
 
@@ -145,6 +163,7 @@ def test_the_student_may_withdraw_until_approval(demo: None) -> None:
 def test_students_see_only_their_own_requests_and_pdfs(demo: None) -> None:
     instance = request_transcript()
     act(instance["id"], "registrar_staff1", "review", decision="approve")
+    sign(instance["id"])
     request = TranscriptRequest.objects.get(instance_id=instance["id"])
     other = api_as("student2")
     assert other.get(f"/api/transcripts/requests/{request.pk}/").status_code == 404
@@ -157,6 +176,7 @@ def test_students_see_only_their_own_requests_and_pdfs(demo: None) -> None:
 def test_paper_copies_are_sealed_handed_over_and_registered(demo: None) -> None:
     instance = request_transcript(electronic=False, paper_copies=2)
     act(instance["id"], "registrar_staff1", "review", decision="approve")
+    sign(instance["id"])
     refused = api_as("registrar_staff2").post(
         f"/api/tasks/{task_of(instance['id'], 'registrar_staff2', 'hand_over')['id']}/complete/",
         {"seal_applied": True, "received_by": "", "received_on": "2026-11-25"},
@@ -194,7 +214,11 @@ def test_a_kind_signed_by_the_dean_waits_for_the_deans_signature(demo: None) -> 
     act(instance["id"], "registrar_staff1", "review", decision="approve")
     request = TranscriptRequest.objects.get(instance_id=instance["id"])
     assert api_as("student1").get(f"/api/transcripts/requests/{request.pk}/").json()["stage"] == "signing"
-    act(instance["id"], "school_dean1", "sign_dean", confirm=True)  # the dean of the student's school
+    task = task_of(instance["id"], "school_dean1", "sign_dean")  # the dean of the student's school
+    checkbox_only = api_as("school_dean1").post(f"/api/tasks/{task['id']}/complete/", {"confirm": True}, format="json")
+    assert checkbox_only.status_code == 400  # a checkbox is not a signature
+    assert checkbox_only.json()["code"] == "signature_required"
+    sign(instance["id"], "school_dean1", "sign_dean")
     request.refresh_from_db()
     assert request.issued_at is not None
     assert RegistryEntry.objects.get(request=request).signed_by.username == "school_dean1"
@@ -206,6 +230,7 @@ def test_a_graduate_can_request_too(demo: None) -> None:
     graduate = Student.objects.filter(status="graduated").select_related("user").first()
     instance = request_transcript(graduate.user.username, language="en")
     act(instance["id"], "registrar_staff1", "review", decision="approve")
+    sign(instance["id"])
     assert TranscriptRequest.objects.get(instance_id=instance["id"]).issued_at is not None
 
 
@@ -213,8 +238,9 @@ def test_the_student_is_notified_by_e_mail_and_in_the_cabinet(
     demo: None, mailoutbox: list[Any], django_capture_on_commit_callbacks: Any
 ) -> None:
     instance = request_transcript()
+    act(instance["id"], "registrar_staff1", "review", decision="approve")
     with django_capture_on_commit_callbacks(execute=True):
-        act(instance["id"], "registrar_staff1", "review", decision="approve")
+        sign(instance["id"])
     request = TranscriptRequest.objects.get(instance_id=instance["id"])
     assert any(request.number in m.body and m.to == [request.student.email] for m in mailoutbox)
     notices = api_as("student1").get("/api/transcripts/notices/").json()

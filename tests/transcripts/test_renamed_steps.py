@@ -12,7 +12,7 @@ from backend.workflow.models import ProcessDefinition
 from tests.conftest import api_as
 from tests.workflow.conftest import diagram_with_renamed_steps
 
-from .test_issuance import act, request_transcript
+from .test_issuance import act, request_transcript, sign
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +59,7 @@ def test_a_transcript_goes_through_steps_renamed_in_a_modeler(renamed: ProcessDe
     assert withdraw.status_code == 409
 
     # When the dean signs, then the transcript is issued, signed by the dean, approved by the staff member
-    act(instance["id"], "school_dean1", "dean_signs", confirm=True)
+    sign(instance["id"], "school_dean1", "dean_signs")
     request.refresh_from_db()
     assert request.issued_at is not None
     assert stage(request) == "issued"

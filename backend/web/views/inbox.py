@@ -11,8 +11,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template, render_to_string
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -24,6 +26,8 @@ from backend.inbox import selectors, services
 from backend.inbox.filetypes import CONTENT_TYPES, EXTENSIONS
 from backend.inbox.taskform import TaskForm, form_data, task_form
 from backend.inbox.timeline import timeline
+from backend.signatures import task_signing
+from backend.signatures.keyring import passphrase_status
 from backend.workflow import forms
 from backend.workflow import services as workflow
 from backend.workflow.models import HumanTask, ProcessInstance
@@ -122,15 +126,50 @@ def bulk_complete(request: HttpRequest) -> HttpResponse:
 # --- a task -----------------------------------------------------------------------------------------------------
 
 
+NCALAYER_PARTIAL = "web/partials/ncalayer_sign.html"
+
+
+def _ncalayer_partial() -> str:
+    """The NCALayer signing partial (branch `ncalayer`) when it is installed, else nothing."""
+    try:
+        get_template(NCALAYER_PARTIAL)
+    except TemplateDoesNotExist:
+        return ""
+    return NCALAYER_PARTIAL
+
+
+def _signing(task: HumanTask, user: User, error: str = "") -> dict[str, Any] | None:
+    """What the task page needs to offer signing on a signature step: the documents, the passphrase state."""
+    if not task_signing.is_signature_task(task):
+        return None
+    record = passphrase_status(user)
+    locked = bool(record and record.locked_until and record.locked_until > timezone.now())
+    return {
+        "documents": task_signing.documents_to_sign(task),
+        "error": error,
+        "locked": locked,
+        "has_passphrase": record is not None,
+        "ncalayer_partial": _ncalayer_partial(),
+    }
+
+
 def _task_page(
-    request: HttpRequest, task: HumanTask, user: User, *, form: TaskForm | None = None, status: int = 200
+    request: HttpRequest,
+    task: HumanTask,
+    user: User,
+    *,
+    form: TaskForm | None = None,
+    status: int = 200,
+    signing_error: str = "",
 ) -> HttpResponse:
     instance: ProcessInstance = task.instance
     definition = instance.definition
     may = selectors.task_permissions(task, user)
     if form is None and may.can_complete:
         form = task_form(definition.forms.get(task.spec_id), language=get_language())
-    documents = selectors.documents_of(task)
+    signing = _signing(task, user, signing_error) if may.can_complete else None
+    # A signer sees exactly what they sign (not the unnumbered preview the staff checked).
+    documents = signing["documents"] if signing else selectors.documents_of(task)
     number = instance.shown_number
     context = {
         "task": task,
@@ -151,6 +190,7 @@ def _task_page(
         "attachments": list(selectors.attachments_of(instance)),
         "timeline": timeline(instance),
         "accept": ",".join(f".{ext}" for ext in EXTENSIONS) + "," + ",".join(sorted(set(CONTENT_TYPES.values()))),
+        "signing": signing,
     }
     return render(request, "inbox/task.html", context, status=status)
 
@@ -166,14 +206,23 @@ def task_page(request: HttpRequest, pk: int) -> HttpResponse:
         services.task_view_record(user=user, task=task)
         return _task_page(request, task, user)
     schema = task.instance.definition.forms.get(task.spec_id, forms.EMPTY_FORM)
+    data = form_data(schema, request.POST)
+    signature_step = task_signing.is_signature_task(task)
     try:
-        workflow.task_complete(task_id=pk, user=user, data=form_data(schema, request.POST))
+        if signature_step:
+            task_signing.task_sign(task_id=pk, user=user, passphrase=request.POST.get("passphrase", ""), data=data)
+        else:
+            workflow.task_complete(task_id=pk, user=user, data=data)
     except ValidationFailed as error:
-        form = task_form(schema, language=get_language(), values=request.POST, errors=error.fields)
+        passphrase_errors = error.fields.get("passphrase", [])
+        other = {name: reasons for name, reasons in error.fields.items() if name != "passphrase"}
+        form = task_form(schema, language=get_language(), values=request.POST, errors=other)
         if not error.fields:
             form.errors.append(error.message)
         messages.error(request, error.message)
-        return _task_page(request, task, user, form=form, status=400)
+        return _task_page(
+            request, task, user, form=form, status=400, signing_error=" ".join(str(m) for m in passphrase_errors)
+        )
     except Conflict as error:
         messages.error(request, error.message)
         return redirect("web:task", pk=pk)

@@ -3,7 +3,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from backend.demo.seed import DEMO_PASSWORD, demo_logins
+from backend.demo.seed import DEMO_PASSWORD, DEMO_SIGNING_PASSPHRASE, demo_logins
 
 
 def _collapse(usernames: list[str]) -> str:
@@ -26,5 +26,6 @@ class Command(BaseCommand):
         width = max(len(role) for role in logins.by_role)
         for role, usernames in logins.by_role.items():
             self.stdout.write(f"  {role.ljust(width)}  {_collapse(usernames)}")
+        self.stdout.write(f"  signers' signing passphrase: {DEMO_SIGNING_PASSPHRASE}")
         self.stdout.write(f"  e-mails sent to demo users are written to {settings.EMAIL_FILE_PATH}/")
         self.stdout.write("")

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from backend.accounts.models import User
 from backend.core.exceptions import ApplicationError
-from backend.signatures.services import signer_certificate_import, signer_certificate_issue
+from backend.signatures.services import seal_certificate_issue, signer_certificate_import, signer_certificate_issue
 
 
 class Command(BaseCommand):
@@ -19,9 +19,19 @@ class Command(BaseCommand):
         parser.add_argument("--position", default="")
         parser.add_argument("--p12", type=Path)
         parser.add_argument("--password-env", default="QUJAT_P12_PASSWORD")
+        parser.add_argument(
+            "--seal", action="store_true", help="issue the university's e-seal, kept by this person (its custodian)"
+        )
 
     def handle(
-        self, *args: Any, username: str, position: str, p12: Path | None, password_env: str, **options: Any
+        self,
+        *args: Any,
+        username: str,
+        position: str,
+        p12: Path | None,
+        password_env: str,
+        seal: bool = False,
+        **options: Any,
     ) -> None:
         import os
 
@@ -34,6 +44,8 @@ class Command(BaseCommand):
                 certificate = signer_certificate_import(
                     user=user, p12=p12.read_bytes(), password=password.encode() if password else None
                 )
+            elif seal:
+                certificate = seal_certificate_issue(custodian=user)
             else:
                 certificate = signer_certificate_issue(user=user, position=position)
         except ApplicationError as error:

@@ -130,3 +130,11 @@ document.getElementById("bulk-form")?.addEventListener("submit", (event) => {
 });
 
 updateBulkCount();
+
+// Batch signing: "select every signature task on this page" ticks the signature tasks' boxes.
+document.addEventListener("change", (event) => {
+  const box = event.target;
+  if (box instanceof HTMLInputElement && box.matches("[data-sign-all]")) {
+    document.querySelectorAll("input[data-sign-task]").forEach((task) => { task.checked = box.checked; });
+  }
+});
