@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import socket
 import threading
 from decimal import Decimal
 from typing import Any
@@ -143,7 +143,9 @@ def test_a_transcript_whose_generation_fails_keeps_its_number_and_is_retried(dem
     first = request_transcript("student1")
     working_port = settings.QUJAT_CONVERTER_PORT
     # The converter cannot be reached: the approval commits with the number, the issuing job fails visibly.
-    settings.QUJAT_CONVERTER_PORT = int(os.environ.get("QUJAT_SPARE_PORT", "2144"))
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        settings.QUJAT_CONVERTER_PORT = probe.getsockname()[1]
     settings.QUJAT_CONVERTER_CONNECT_WAIT = 0
     act(first["id"], "registrar_staff1", "review", decision="approve")
     failed = TranscriptRequest.objects.get(instance_id=first["id"])
