@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.core.http import authenticated_user
-from backend.core.params import query_choice
+from backend.core.params import query_choice, query_int
 from backend.monitor import selectors, services
 from backend.monitor.scope import monitor_scope
 
@@ -113,6 +113,13 @@ class MonitorAtRiskSerializer(serializers.Serializer):
         return [u.username for u in row["substitutes"]]
 
 
+class MonitorAtRiskPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Tasks matching, counted up to 1,000.")
+    more_than_count = serializers.BooleanField(help_text="True when more than 1,000 tasks match.")
+    has_next = serializers.BooleanField()
+    results = MonitorAtRiskSerializer(many=True)
+
+
 class MonitorWorkloadSerializer(serializers.Serializer):
     name = serializers.CharField()
     username = serializers.CharField(required=False)
@@ -172,18 +179,25 @@ class AtRiskApi(APIView):
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int),
         ],
-        responses=MonitorAtRiskSerializer(many=True),
+        responses=MonitorAtRiskPageSerializer,
     )
     def get(self, request: Request) -> Response:
         _scope, filters = _filters(request)
-        overdue = query_choice(request.query_params, "overdue", ["true", "false", "1", "0"], "false") in ("true", "1")
-        tasks = selectors.at_risk_tasks(
-            filters, process_key=str(request.query_params.get("process") or ""), overdue_only=overdue
-        )
-        paginator = Pagination()
-        page = paginator.paginate_queryset(tasks, request, view=self)
-        rows = selectors.describe_tasks(list(page or []))
-        return paginator.get_paginated_response(MonitorAtRiskSerializer(rows, many=True).data)
+        params = request.query_params
+        overdue = query_choice(params, "overdue", ["true", "false", "1", "0"], "false") in ("true", "1")
+        number = query_int(params, "page") or 1
+        size = query_int(params, "page_size", maximum=Pagination.max_page_size) or Pagination.page_size
+        tasks = selectors.at_risk_tasks(filters, process_key=str(params.get("process") or ""), overdue_only=overdue)
+        # Read along the (status, due_at) index: a page costs its rows, and the total is counted up to a cap.
+        rows = list(tasks[(number - 1) * size : number * size + 1])
+        total = tasks.order_by()[: selectors.COUNT_CAP + 1].count()
+        body = {
+            "count": min(total, selectors.COUNT_CAP),
+            "more_than_count": total > selectors.COUNT_CAP,
+            "has_next": len(rows) > size,
+            "results": selectors.describe_tasks(rows[:size]),
+        }
+        return Response(MonitorAtRiskPageSerializer(body).data)
 
 
 class WorkloadApi(APIView):
