@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.core.http import authenticated_user
-from backend.core.params import query_choice
+from backend.core.params import query_choice, query_int
 from backend.monitor import selectors, services
 from backend.monitor.scope import monitor_scope
 
@@ -35,7 +35,7 @@ def _filters(request: Request) -> tuple[Any, selectors.Filters]:
     return scope, selectors.filters_from(request.query_params, scope)
 
 
-class CardSerializer(serializers.Serializer):
+class MonitorCardSerializer(serializers.Serializer):
     key = serializers.CharField()
     title = serializers.CharField()
     started = serializers.IntegerField()
@@ -53,7 +53,7 @@ class CardSerializer(serializers.Serializer):
     sop_working = serializers.BooleanField()
 
 
-class StepSerializer(serializers.Serializer):
+class MonitorStepSerializer(serializers.Serializer):
     id = serializers.CharField()
     title = serializers.CharField()
     role = serializers.CharField()
@@ -73,21 +73,21 @@ class StepSerializer(serializers.Serializer):
     heat = serializers.ChoiceField(choices=["ok", "warn", "bad", "none"])
 
 
-class HeatmapSerializer(serializers.Serializer):
+class MonitorHeatmapSerializer(serializers.Serializer):
     process = serializers.CharField()
     version = serializers.IntegerField()
     mode = serializers.CharField()
-    steps = StepSerializer(many=True)
+    steps = MonitorStepSerializer(many=True)
 
 
-class WeekSerializer(serializers.Serializer):
+class MonitorWeekSerializer(serializers.Serializer):
     week = serializers.DateField(help_text="Monday of the week.")
     started = serializers.IntegerField()
     finished = serializers.IntegerField()
     p90_days = serializers.FloatField(allow_null=True)
 
 
-class AtRiskSerializer(serializers.Serializer):
+class MonitorAtRiskSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="task.pk")
     instance = serializers.IntegerField(source="task.instance_id")
     case = serializers.CharField(source="task.instance.number", allow_null=True)
@@ -113,7 +113,14 @@ class AtRiskSerializer(serializers.Serializer):
         return [u.username for u in row["substitutes"]]
 
 
-class WorkloadSerializer(serializers.Serializer):
+class MonitorAtRiskPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Tasks matching, counted up to 1,000.")
+    more_than_count = serializers.BooleanField(help_text="True when more than 1,000 tasks match.")
+    has_next = serializers.BooleanField()
+    results = MonitorAtRiskSerializer(many=True)
+
+
+class MonitorWorkloadSerializer(serializers.Serializer):
     name = serializers.CharField()
     username = serializers.CharField(required=False)
     open = serializers.IntegerField()
@@ -121,7 +128,7 @@ class WorkloadSerializer(serializers.Serializer):
     median_hours = serializers.FloatField(allow_null=True, help_text="Median working hours of tasks finished.")
 
 
-class IncidentSerializer(serializers.Serializer):
+class MonitorIncidentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     case = serializers.CharField(source="number", allow_null=True)
     process = serializers.CharField(source="process_key")
@@ -133,32 +140,32 @@ class IncidentSerializer(serializers.Serializer):
 class CardsApi(APIView):
     """One card per process for the period and unit."""
 
-    @extend_schema(parameters=FILTERS, responses=CardSerializer(many=True))
+    @extend_schema(parameters=FILTERS, responses=MonitorCardSerializer(many=True))
     def get(self, request: Request) -> Response:
         _scope, filters = _filters(request)
-        return Response(CardSerializer(selectors.process_cards(filters), many=True).data)
+        return Response(MonitorCardSerializer(selectors.process_cards(filters), many=True).data)
 
 
 class HeatmapApi(APIView):
     """Per user task of the process: open and overdue now, completed, percentiles, share on time, repeats."""
 
-    @extend_schema(parameters=FILTERS, responses=HeatmapSerializer)
+    @extend_schema(parameters=FILTERS, responses=MonitorHeatmapSerializer)
     def get(self, request: Request, key: str) -> Response:
         _scope, filters = _filters(request)
         definition = selectors.definition_for(key, filters.version)
         steps = selectors.step_stats(definition, filters)
         body = {"process": key, "version": definition.version, "mode": filters.mode, "steps": steps}
-        return Response(HeatmapSerializer(body).data)
+        return Response(MonitorHeatmapSerializer(body).data)
 
 
 class TrendApi(APIView):
     """Per week of the period: cases started, finished and the p90 end-to-end time."""
 
-    @extend_schema(parameters=FILTERS, responses=WeekSerializer(many=True))
+    @extend_schema(parameters=FILTERS, responses=MonitorWeekSerializer(many=True))
     def get(self, request: Request, key: str) -> Response:
         _scope, filters = _filters(request)
         selectors.definition_for(key)
-        return Response(WeekSerializer(selectors.weekly_trend(key, filters), many=True).data)
+        return Response(MonitorWeekSerializer(selectors.weekly_trend(key, filters), many=True).data)
 
 
 class AtRiskApi(APIView):
@@ -172,18 +179,25 @@ class AtRiskApi(APIView):
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int),
         ],
-        responses=AtRiskSerializer(many=True),
+        responses=MonitorAtRiskPageSerializer,
     )
     def get(self, request: Request) -> Response:
         _scope, filters = _filters(request)
-        overdue = query_choice(request.query_params, "overdue", ["true", "false", "1", "0"], "false") in ("true", "1")
-        tasks = selectors.at_risk_tasks(
-            filters, process_key=str(request.query_params.get("process") or ""), overdue_only=overdue
-        )
-        paginator = Pagination()
-        page = paginator.paginate_queryset(tasks, request, view=self)
-        rows = selectors.describe_tasks(list(page or []))
-        return paginator.get_paginated_response(AtRiskSerializer(rows, many=True).data)
+        params = request.query_params
+        overdue = query_choice(params, "overdue", ["true", "false", "1", "0"], "false") in ("true", "1")
+        number = query_int(params, "page") or 1
+        size = query_int(params, "page_size", maximum=Pagination.max_page_size) or Pagination.page_size
+        tasks = selectors.at_risk_tasks(filters, process_key=str(params.get("process") or ""), overdue_only=overdue)
+        # Read along the (status, due_at) index: a page costs its rows, and the total is counted up to a cap.
+        rows = list(tasks[(number - 1) * size : number * size + 1])
+        total = tasks.order_by()[: selectors.COUNT_CAP + 1].count()
+        body = {
+            "count": min(total, selectors.COUNT_CAP),
+            "more_than_count": total > selectors.COUNT_CAP,
+            "has_next": len(rows) > size,
+            "results": selectors.describe_tasks(rows[:size]),
+        }
+        return Response(MonitorAtRiskPageSerializer(body).data)
 
 
 class WorkloadApi(APIView):
@@ -191,24 +205,24 @@ class WorkloadApi(APIView):
 
     @extend_schema(
         parameters=[*FILTERS, OpenApiParameter("by", str, enum=["person", "unit"])],
-        responses=WorkloadSerializer(many=True),
+        responses=MonitorWorkloadSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
         _scope, filters = _filters(request)
         by = query_choice(request.query_params, "by", ["person", "unit"], "person")
-        return Response(WorkloadSerializer(selectors.workload(filters, by=by), many=True).data)
+        return Response(MonitorWorkloadSerializer(selectors.workload(filters, by=by), many=True).data)
 
 
 class IncidentsApi(APIView):
     """Cases stopped by an error or suspended (retry, resume and cancel are `/api/instances/<id>/…`)."""
 
-    @extend_schema(parameters=FILTERS, responses=IncidentSerializer(many=True))
+    @extend_schema(parameters=FILTERS, responses=MonitorIncidentSerializer(many=True))
     def get(self, request: Request) -> Response:
         _scope, filters = _filters(request)
-        return Response(IncidentSerializer(selectors.incidents(filters)[:500], many=True).data)
+        return Response(MonitorIncidentSerializer(selectors.incidents(filters)[:500], many=True).data)
 
 
-class RemindSerializer(serializers.Serializer):
+class MonitorRemindSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     reminded = serializers.BooleanField()
 
@@ -216,10 +230,10 @@ class RemindSerializer(serializers.Serializer):
 class RemindApi(APIView):
     """Remind the holders of an open task now (recorded in the case's history)."""
 
-    @extend_schema(request=None, responses=RemindSerializer)
+    @extend_schema(request=None, responses=MonitorRemindSerializer)
     def post(self, request: Request, pk: int) -> Response:
         task = services.task_remind(task_id=pk, user=authenticated_user(request))
-        return Response(RemindSerializer({"id": task.pk, "reminded": True}).data)
+        return Response(MonitorRemindSerializer({"id": task.pk, "reminded": True}).data)
 
 
 urlpatterns = [

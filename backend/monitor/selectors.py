@@ -32,6 +32,7 @@ from .worktime import DAY, WorkCalendar
 RUNNING = (ProcessInstance.Status.RUNNING, ProcessInstance.Status.SUSPENDED, ProcessInstance.Status.ERROR)
 MODES = ("wait", "claim")
 DEFAULT_DAYS = 90
+COUNT_CAP = 1000  # long lists say "more than 1,000" rather than count every open task
 
 
 @dataclass(frozen=True)

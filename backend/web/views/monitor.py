@@ -206,13 +206,15 @@ def monitor_overdue(request: HttpRequest) -> HttpResponse:
     exported = _export(request, rows, f"monitor-{table}")
     if exported:
         return exported
+    total = tasks.order_by()[: selectors.COUNT_CAP + 1].count()
     return render(
         request,
         "monitor/overdue.html",
         {
             **context,
             "rows": rows_data,
-            "total": tasks.count(),
+            "total": min(total, selectors.COUNT_CAP),
+            "more_than_total": total > selectors.COUNT_CAP,
             "people": people,
             "unit_rows": units,
             "only_overdue": only_overdue,
