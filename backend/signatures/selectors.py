@@ -12,7 +12,7 @@ from backend.accounts.selectors import user_has_role
 from signing import qr
 from signing.verify import verify_pdf
 
-from .models import PublishedDocument, Signature
+from .models import Authority, PublishedDocument, Signature
 from .services import trust_roots
 
 STAFF_ROLES = (Role.REGISTRAR_STAFF, Role.REGISTRAR_HEAD, Role.REGISTRAR_INSPECTOR, Role.AUDITOR)
@@ -99,3 +99,21 @@ def may_download(published: PublishedDocument, user: User) -> bool:
     if not user.is_authenticated:
         return False
     return published.holder_id == user.pk or user.is_superuser or user_has_role(user, *STAFF_ROLES)
+
+
+@dataclass(frozen=True)
+class RootCertificate:
+    """The university's root certificate as a reader downloads it to trust the documents' signatures."""
+
+    pem: str
+    fingerprint: str  # SHA-256 of the DER, upper-case hex in pairs, as Adobe Reader and Firefox show it
+
+
+def university_root() -> RootCertificate | None:
+    root = Authority.objects.filter(kind=Authority.Kind.ROOT).first()
+    if root is None:
+        return None
+    fingerprint = root.fingerprint.upper()
+    return RootCertificate(
+        pem=root.certificate_pem, fingerprint=":".join(fingerprint[i : i + 2] for i in range(0, len(fingerprint), 2))
+    )

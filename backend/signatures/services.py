@@ -19,15 +19,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backend.accounts.models import OrgUnit, User
+from backend.accounts.positions import position_in
 from backend.core.exceptions import ApplicationError, Conflict, ValidationFailed
 from backend.core.files import file_written
 from backend.documents.models import GeneratedDocument
 from backend.workflow.history import history_record
-from signing import keys, qr
+from signing import keys, placement, qr
 from signing.cms import verify_detached
 from signing.errors import CredentialError, PdfSigningError, WrongPasswordError
 from signing.pades import sign_pdf
-from signing.stamp import StampText
+from signing.stamp import STAMP_HEIGHT, STAMP_WIDTH, StampText
 
 from .keyring import SigningKey, SigningUnavailable, kek, signing_certificate
 from .models import Authority, PublishedDocument, Signature, SignerCertificate, TrustAnchor
@@ -340,17 +341,23 @@ def document_sign(
         )
     credential = key.credential
     organisation = _organisation()
+    language = language if language in ("kk", "ru", "en") else "ru"
+    # Every line of the document in its one language, the stamp's position line included.
+    position = position_in(position or signer.position, language)
     first = not published.signed_pdf
     count = Signature.objects.filter(document=document, kind=Signature.Kind.PADES).count()
     source = _signed_source(published)
     try:
+        # The stamp (and the QR code) go where a reader looks, on blank paper: the first page's reserved area,
+        # else a blank place on the last page; never over text or an earlier stamp.
+        placed = placement.free_box(source, width=STAMP_WIDTH, height=STAMP_HEIGHT)
         signed = sign_pdf(
             pdf=source,
             credential=credential,
             stamp=StampText.for_language(
-                language=language if language in ("kk", "ru", "en") else "ru",
+                language=language,
                 signer_name=seal_name(organisation, language) if seal else signer.full_name,
-                position="" if seal else (position or signer.position),
+                position="" if seal else position,
                 organisation=organisation,
             ),
             field_name=f"Signature{count + 1}",
@@ -358,6 +365,8 @@ def document_sign(
             location=settings.QUJAT_UNIVERSITY_CITY,
             tsa_url=settings.QUJAT_TSA_URL or None,
             qr_url=verification_url(published) if first else None,
+            page=placed[0] if placed else -1,
+            box=placed[1] if placed else None,
         )
     except PdfSigningError as error:
         raise ApplicationError(_("The document could not be signed: %(error)s") % {"error": error}) from error
@@ -377,7 +386,7 @@ def document_sign(
         signer=signer,
         certificate=certificate,
         certificate_fingerprint=certificate.fingerprint,
-        position=seal_name(organisation, language) if seal else (position or signer.position),
+        position=seal_name(organisation, language) if seal else position,
         signed_at=now,
         document_sha256=hashlib.sha256(source).hexdigest(),
         field_name=f"Signature{count + 1}",

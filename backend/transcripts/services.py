@@ -26,6 +26,7 @@ from django.utils.translation import ngettext, override
 from backend.academics.models import Student, StudyForm, StudyGroup
 from backend.academics.selectors import Transcript, student_transcript
 from backend.accounts.models import OrgUnit, User
+from backend.accounts.positions import position_in
 from backend.accounts.roles import Role
 from backend.accounts.selectors import role_holders, user_has_role
 from backend.core.exceptions import ApplicationError, Conflict, Forbidden, ValidationFailed
@@ -238,7 +239,7 @@ def transcript_context(
         retake = _("retake")
         duration = ngettext("%(years)s year", "%(years)s years", group.duration_years) % {"years": group.duration_years}
         study_form = str(StudyForm(group.study_form).label)
-        signer_position = signer.position if signer else ""
+        signer_position = position_in(signer.position, language) if signer else ""
     return {
         **letterhead(language),
         "holder": {

@@ -11,8 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template, render_to_string
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -126,18 +125,6 @@ def bulk_complete(request: HttpRequest) -> HttpResponse:
 # --- a task -----------------------------------------------------------------------------------------------------
 
 
-NCALAYER_PARTIAL = "web/partials/ncalayer_sign.html"
-
-
-def _ncalayer_partial() -> str:
-    """The NCALayer signing partial (branch `ncalayer`) when it is installed, else nothing."""
-    try:
-        get_template(NCALAYER_PARTIAL)
-    except TemplateDoesNotExist:
-        return ""
-    return NCALAYER_PARTIAL
-
-
 def _signing(task: HumanTask, user: User, error: str = "") -> dict[str, Any] | None:
     """What the task page needs to offer signing on a signature step: the documents, the passphrase state."""
     if not task_signing.is_signature_task(task):
@@ -149,7 +136,6 @@ def _signing(task: HumanTask, user: User, error: str = "") -> dict[str, Any] | N
         "error": error,
         "locked": locked,
         "has_passphrase": record is not None,
-        "ncalayer_partial": _ncalayer_partial(),
     }
 
 

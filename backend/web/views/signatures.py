@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backend.core.http import private_file
 from backend.core.ratelimit import allow
-from backend.signatures.selectors import check_upload, may_download, published_by_id, verification
+from backend.signatures.selectors import check_upload, may_download, published_by_id, university_root, verification
 
 MAX_UPLOAD = 20 * 1024 * 1024
 
@@ -53,6 +53,7 @@ def verify_page(request: HttpRequest, verification_id: str) -> HttpResponse:
             "form": form,
             "check": check,
             "can_download": may_download(published, request.user),  # type: ignore[arg-type]
+            "root": university_root(),
         },
     )
 
@@ -66,7 +67,19 @@ def verify_download(request: HttpRequest, verification_id: str) -> FileResponse:
     )
 
 
+def root_certificate(request: HttpRequest) -> HttpResponse:
+    """The university's root certificate (public): readers add it to their PDF reader's trusted roots."""
+    root = university_root()
+    if root is None:
+        raise Http404
+    response = HttpResponse(root.pem, content_type="application/x-x509-ca-cert")
+    response["Content-Disposition"] = 'attachment; filename="university-root-ca.crt"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 urlpatterns = [
+    path("ca/root.crt", root_certificate, name="root-certificate"),
     path("v/<str:verification_id>", verify_page, name="verify"),
     path("v/<str:verification_id>/pdf", verify_download, name="verify-download"),
 ]

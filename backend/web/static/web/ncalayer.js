@@ -51,7 +51,12 @@ export function parseSignResponse(text) {
   } catch {
     return { kind: "failed", code: "PROTOCOL", message: "NCALayer sent something that is not JSON" };
   }
-  if (message === null || typeof message !== "object" || !("status" in message)) return { kind: "ignore" };
+  if (message === null || typeof message !== "object") return { kind: "ignore" };
+  // An NCALayer without the basics module answers {"success": false, "errorCode": "MODULE_NOT_FOUND"}.
+  if (message.success === false || "errorCode" in message) {
+    return { kind: "failed", code: String(message.errorCode || ""), message: String(message.errorCode || "") };
+  }
+  if (!("status" in message)) return { kind: "ignore" };
   if (message.status !== true) {
     return { kind: "failed", code: String(message.code || ""), message: String(message.message || message.details || "") };
   }
@@ -183,4 +188,4 @@ export function attach(root) {
   root.dataset.state = "ready";
 }
 
-document.querySelectorAll("[data-ncalayer-sign]").forEach((root) => attach(root));
+if (typeof document !== "undefined") document.querySelectorAll("[data-ncalayer-sign]").forEach((root) => attach(root));
