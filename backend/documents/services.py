@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from backend.accounts.models import User
 from backend.core.exceptions import ApplicationError, Conflict, ValidationFailed
 from backend.core.files import file_written
+from backend.core.models import in_each_language
 from backend.core.retrying import TRANSIENT_DATABASE
 from backend.workflow.history import history_record
 from backend.workflow.models import HistoryEvent, ProcessInstance
@@ -37,6 +38,7 @@ logger = logging.getLogger(__name__)
 APPROVAL_SHEET_KIND = "approval_sheet"
 APPROVAL_ROW_KEYS = ("name", "action", "at", "certificate")
 MAX_KEY_LENGTH = GeneratedDocument._meta.get_field("key").max_length or 200
+LOST_CONNECTION = _("The database connection was lost while storing the document; it is generated again.")
 
 
 @dataclass(frozen=True)
@@ -262,7 +264,7 @@ def _document_mark_failed(document_id: int, error: Exception) -> None:
     """Record why generating failed, on a fresh connection if the error took the old one away."""
     message = error.message if isinstance(error, ApplicationError) else f"{type(error).__name__}: {error}"
     if isinstance(error, TRANSIENT_DATABASE):
-        message = str(_("The database connection was lost while storing the document; it is generated again."))
+        message = str(LOST_CONNECTION)
     attempt: AbstractContextManager[Any]
     if connection.in_atomic_block:
         if connection.needs_rollback:
@@ -357,18 +359,22 @@ def document_generate_attempt(*, document_id: int) -> GeneratedDocument | None:
 
 
 def documents_sweep(*, now: datetime | None = None) -> int:
-    """Enqueue again each requested document left pending past its deadline; fail it, visibly, after MAX_ATTEMPTS."""
+    """Enqueue again each requested document left pending past its deadline, or failed only because the database
+    went away (its task ran out of retries during a long outage); fail it, visibly, after MAX_ATTEMPTS."""
     from .tasks import generate_document  # the task module imports this one
 
     moment = now or timezone.now()
     stalled = Q(attempted_at__lt=moment - STALL_AFTER) | Q(
         attempted_at__isnull=True, created_at__lt=moment - STALL_AFTER
     )
+    lost = Q(status=GeneratedDocument.Status.FAILED, attempts__lt=MAX_ATTEMPTS) & Q(
+        error__in={str(LOST_CONNECTION), *in_each_language(lambda _language: str(LOST_CONNECTION)).values()}
+    )
     resumed = 0
     with transaction.atomic():
         stuck = list(
             GeneratedDocument.objects.select_for_update(skip_locked=True)
-            .filter(stalled, status=GeneratedDocument.Status.PENDING)
+            .filter(stalled, Q(status=GeneratedDocument.Status.PENDING) | lost)
             .order_by("pk")[:200]
         )
         for document in stuck:
@@ -382,7 +388,9 @@ def documents_sweep(*, now: datetime | None = None) -> int:
                 )
                 logger.error("document %s given up after %s attempts", document.pk, document.attempts)
                 continue
-            GeneratedDocument.objects.filter(pk=document.pk).update(attempted_at=moment)
+            GeneratedDocument.objects.filter(pk=document.pk).update(
+                attempted_at=moment, status=GeneratedDocument.Status.PENDING
+            )
             transaction.on_commit(lambda document_id=document.pk: generate_document.delay(document_id))  # type: ignore[misc]
             logger.warning("document %s stayed pending; enqueued again", document.pk)
             resumed += 1

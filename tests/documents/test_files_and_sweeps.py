@@ -48,6 +48,7 @@ def generate(key: str) -> GeneratedDocument:
 @pytest.mark.converter
 @pytest.mark.django_db(transaction=True)
 def test_files_of_a_rolled_back_transaction_are_deleted_and_committed_ones_kept(media: Path) -> None:
+    delete_rolled_back_files()  # what earlier tests' rolled-back transactions left in this thread
     written: list[set[str]] = []
 
     def abandon() -> None:
@@ -92,10 +93,16 @@ def test_a_document_left_pending_is_enqueued_again_and_failed_visibly_after_too_
     hopeless = GeneratedDocument.objects.create(
         kind="login_request", language="kk", title="t", context=context, key="b", attempts=services.MAX_ATTEMPTS
     )
+    outage = GeneratedDocument.objects.create(
+        kind="login_request", language="kk", title="t", context=context, key="c", attempts=2, status="failed"
+    )
+    GeneratedDocument.objects.filter(pk=outage.pk).update(error=str(services.LOST_CONNECTION))  # retries ran out
     assert services.documents_sweep() == 0  # not yet past the deadline: its worker may still be on it
     later = timezone.now() + timedelta(hours=1)
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.documents_sweep(now=later) == 1
+        assert services.documents_sweep(now=later) == 2
+    outage.refresh_from_db()
+    assert (outage.status, outage.attempts) == (GeneratedDocument.Status.READY, 3)
     stuck.refresh_from_db()
     hopeless.refresh_from_db()
     assert (stuck.status, stuck.attempts) == (GeneratedDocument.Status.READY, 1)

@@ -156,10 +156,12 @@ def test_terminated_database_connections_lose_nothing_and_leave_nothing_stuck(
 ) -> None:
     worker_factory()
     batch = start_batch()
-    with Terminator(interval=0.7) as terminator:
+    # Every 2 s the worker's connections are cut (on this loaded 2-core machine a transcript takes seconds), for
+    # as long as it takes to hit the worker a handful of times mid-batch and mid-document.
+    with Terminator(interval=2.0) as terminator:
         documents = [request_document(f"blip-{n}") for n in range(4)]
-        wait_for(lambda: job_of(batch).done + job_of(batch).failed >= 8, "half the batch under terminations")
-    assert terminator.terminated > 0
+        wait_for(lambda: terminator.terminated >= 6, "six terminated connections")
+    assert job_of(batch).failed == 0  # a lost connection is never an item's failure
     assert_issued_exactly_once(batch)
     for document in documents:
         wait_for(

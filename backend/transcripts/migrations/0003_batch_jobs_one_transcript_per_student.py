@@ -5,12 +5,18 @@ from django.db import migrations, models
 
 
 def settle_earlier_batches(apps, schema_editor):
-    """Before the constraint: a student given two transcripts by one batch (a batch delivered twice) keeps both
-    transcripts, but only the first stays counted in the batch; and transcripts issued before this release count
-    as already told to their student."""
+    """Before the constraint: a batch left running by a killed worker is marked failed; a student given two
+    transcripts by one batch (a batch delivered twice) keeps both, but only the first stays counted in the batch;
+    transcripts issued before this release count as already told to their student."""
     from django.db.models import F
 
     TranscriptRequest = apps.get_model("transcripts", "TranscriptRequest")
+    Batch = apps.get_model("transcripts", "Batch")
+    # A batch left "running" by a killed worker before batches were jobs is finished, visibly, with a note.
+    for batch in Batch.objects.filter(status__in=["queued", "running"]):
+        batch.status = "failed"
+        batch.errors = [*batch.errors, {"student": "", "error": "Interrupted before this release; order it again."}]
+        batch.save(update_fields=["status", "errors"])
     TranscriptRequest.objects.filter(issued_at__isnull=False).update(notified_at=F("issued_at"))
     seen = set()
     for pk, batch_id, student_id in (
