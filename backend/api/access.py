@@ -148,6 +148,12 @@ class AccessAccountSerializer(serializers.Serializer):
         return request.group.name if request.group else (request.department.name if request.department else "")
 
 
+class AccessRequestDetailSerializer(AccessRequestSerializer):
+    entries = AccessEntrySerializer(many=True)
+    documents = AccessDocumentSerializer(many=True)
+    progress = BatchProgressSerializer(allow_null=True)
+
+
 class RequestListApi(APIView):
     """Login requests the caller may see, newest first, with where each stands."""
 
@@ -171,7 +177,7 @@ class RequestListApi(APIView):
 class RequestDetailApi(APIView):
     """One request: its people (with existing accounts found), documents and signatures, and progress."""
 
-    @extend_schema(responses=AccessRequestSerializer)
+    @extend_schema(responses=AccessRequestDetailSerializer)
     def get(self, request: Request, pk: int) -> Response:
         access = selectors.request_visible(authenticated_user(request), pk)
         documents = GeneratedDocument.objects.filter(instance=access.instance).order_by("created_at")
@@ -234,6 +240,7 @@ class ActivationStateApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
     throttle_classes = [ActivationThrottle]
+    schema_error_statuses = (410,)
 
     @extend_schema(responses=ActivationStateSerializer, auth=[])
     def get(self, request: Request, token: str) -> Response:
@@ -255,6 +262,7 @@ class ActivationApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
     throttle_classes = [ActivationThrottle]
+    schema_error_statuses = (410,)
 
     @extend_schema(request=ActivationInputSerializer, responses=ActivationOutputSerializer, auth=[])
     def post(self, request: Request) -> Response:
