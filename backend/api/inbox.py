@@ -457,10 +457,16 @@ class BulkResultSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+class BulkOutcomeSerializer(serializers.Serializer):
+    succeeded = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    results = BulkResultSerializer(many=True)
+
+
 class BulkCompleteApi(APIView):
     """Complete routine tasks (bulk="true") with the same data, each on its own; says which went through."""
 
-    @extend_schema(request=BulkSerializer, responses=BulkResultSerializer(many=True))
+    @extend_schema(request=BulkSerializer, responses=BulkOutcomeSerializer)
     def post(self, request: Request) -> Response:
         body = BulkSerializer(data=request.data)
         body.is_valid(raise_exception=True)
