@@ -70,11 +70,11 @@ class AccessRequestSerializer(serializers.Serializer):
     subject = serializers.SerializerMethodField()
     requested_by = serializers.CharField(source="requested_by.username")
     requested_by_name = serializers.CharField(source="requested_by.full_name")
-    department = serializers.CharField(source="department.code", default=None)
-    school = serializers.CharField(source="school.code", default=None)
-    group = serializers.CharField(source="group.name", default=None)
+    department = serializers.CharField(source="department.code", default=None, allow_null=True)
+    school = serializers.CharField(source="school.code", default=None, allow_null=True)
+    group = serializers.CharField(source="group.name", default=None, allow_null=True)
     language = serializers.CharField()
-    memo_number = serializers.CharField(source="memo.number", default=None)
+    memo_number = serializers.CharField(source="memo.number", default=None, allow_null=True)
     memo_signed_at = serializers.DateTimeField(allow_null=True)
     signing_problem = serializers.CharField()
     approved_at = serializers.DateTimeField(allow_null=True)
@@ -97,11 +97,11 @@ class AccessEntrySerializer(serializers.Serializer):
     position = serializers.CharField()
     email = serializers.EmailField()
     start_date = serializers.DateField(allow_null=True)
-    student = serializers.CharField(source="student.student_id", default=None)
-    account = serializers.CharField(source="account.username", default=None)
+    student = serializers.CharField(source="student.student_id", default=None, allow_null=True)
+    account = serializers.CharField(source="account.username", default=None, allow_null=True)
     account_created = serializers.BooleanField()
-    match = serializers.CharField(source="match.username", default=None)
-    match_name = serializers.CharField(source="match.full_name", default=None)
+    match = serializers.CharField(source="match.username", default=None, allow_null=True)
+    match_name = serializers.CharField(source="match.full_name", default=None, allow_null=True)
     matched_by = serializers.SerializerMethodField()
     journals = serializers.SerializerMethodField()
     note = serializers.CharField()
@@ -148,6 +148,12 @@ class AccessAccountSerializer(serializers.Serializer):
         return request.group.name if request.group else (request.department.name if request.department else "")
 
 
+class AccessRequestDetailSerializer(AccessRequestSerializer):
+    entries = AccessEntrySerializer(many=True)
+    documents = AccessDocumentSerializer(many=True)
+    progress = BatchProgressSerializer(allow_null=True)
+
+
 class RequestListApi(APIView):
     """Login requests the caller may see, newest first, with where each stands."""
 
@@ -171,7 +177,7 @@ class RequestListApi(APIView):
 class RequestDetailApi(APIView):
     """One request: its people (with existing accounts found), documents and signatures, and progress."""
 
-    @extend_schema(responses=AccessRequestSerializer)
+    @extend_schema(responses=AccessRequestDetailSerializer)
     def get(self, request: Request, pk: int) -> Response:
         access = selectors.request_visible(authenticated_user(request), pk)
         documents = GeneratedDocument.objects.filter(instance=access.instance).order_by("created_at")
@@ -234,6 +240,7 @@ class ActivationStateApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
     throttle_classes = [ActivationThrottle]
+    schema_error_statuses = (410,)
 
     @extend_schema(responses=ActivationStateSerializer, auth=[])
     def get(self, request: Request, token: str) -> Response:
@@ -255,6 +262,7 @@ class ActivationApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
     throttle_classes = [ActivationThrottle]
+    schema_error_statuses = (410,)
 
     @extend_schema(request=ActivationInputSerializer, responses=ActivationOutputSerializer, auth=[])
     def post(self, request: Request) -> Response:

@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from backend.academics.models import AcademicPeriod, Journal, JournalMark
 from backend.core.exceptions import Forbidden, NotFound, ValidationFailed
-from backend.core.exports import table_download
+from backend.core.exports import XLSX, table_download
 from backend.core.http import authenticated_user
 from backend.core.params import query_choice, query_int, query_text
 from backend.documents.models import GeneratedDocument
@@ -79,7 +79,7 @@ class ReopenRequestSerializer(serializers.Serializer):
         return f"{request.discipline.code} {request.discipline.name_in(get_language())}"
 
 
-class DocumentSerializer(serializers.Serializer):
+class ReopenDocumentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
     title = serializers.CharField()
@@ -98,6 +98,39 @@ class ChangeSerializer(serializers.Serializer):
     new_value = serializers.CharField()
     changed_by = serializers.CharField(source="changed_by.username")
     changed_at = serializers.DateTimeField()
+
+
+class ReopenRequestDetailSerializer(ReopenRequestSerializer):
+    documents = ReopenDocumentSerializer(many=True)
+    changes = ChangeSerializer(many=True)
+
+
+class MarkSerializer(serializers.Serializer):
+    journal = serializers.IntegerField()
+    student = serializers.IntegerField()
+    student_name = serializers.CharField()
+    lesson_date = serializers.DateField()
+    value = serializers.CharField()
+
+
+class MarksSerializer(serializers.Serializer):
+    window_open = serializers.BooleanField()
+    window_closes_at = serializers.DateTimeField(allow_null=True)
+    marks = MarkSerializer(many=True)
+
+
+class ReportRowSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    count = serializers.IntegerField()
+    late = serializers.IntegerField()
+
+
+class ReportSerializer(serializers.Serializer):
+    period = serializers.CharField()
+    total = serializers.IntegerField()
+    by_department = ReportRowSerializer(many=True)
+    by_teacher = ReportRowSerializer(many=True)
+    by_reason = ReportRowSerializer(many=True)
 
 
 def _visible(user: Any, pk: int) -> ReopenRequest:
@@ -132,14 +165,14 @@ class RequestListApi(APIView):
 
 
 class RequestDetailApi(APIView):
-    @extend_schema(responses=ReopenRequestSerializer)
+    @extend_schema(responses=ReopenRequestDetailSerializer)
     def get(self, request: Request, pk: int) -> Response:
         reopen = _visible(authenticated_user(request), pk)
         documents = GeneratedDocument.objects.filter(instance=reopen.instance).order_by("created_at")
         return Response(
             {
                 **ReopenRequestSerializer(reopen).data,
-                "documents": DocumentSerializer(documents, many=True).data,
+                "documents": ReopenDocumentSerializer(documents, many=True).data,
                 "changes": ChangeSerializer(reopen.changes.select_related("student", "changed_by"), many=True).data,
             }
         )
@@ -155,7 +188,7 @@ class MarkInput(serializers.Serializer):
 class MarksApi(APIView):
     """The marks of the reopened journals; the teacher changes them while the window is open."""
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=MarksSerializer)
     def get(self, request: Request, pk: int) -> Response:
         reopen = _visible(authenticated_user(request), pk)
         marks = JournalMark.objects.filter(journal__in=reopen.journals.all()).select_related("student")
@@ -176,7 +209,7 @@ class MarksApi(APIView):
             }
         )
 
-    @extend_schema(request=MarkInput, responses=ChangeSerializer)
+    @extend_schema(request=MarkInput, responses={201: ChangeSerializer})
     def post(self, request: Request, pk: int) -> Response:
         user = authenticated_user(request)
         reopen = _visible(user, pk)
@@ -220,12 +253,18 @@ def report_allowed(user: Any) -> None:
 class ReportApi(APIView):
     """The semester report to the vice-rector: reopens per department, teacher and reason (JSON, CSV or XLSX)."""
 
+    schema_error_statuses = (404,)  # no such period
+
     @extend_schema(
         parameters=[
             OpenApiParameter("period", int, required=True),
             OpenApiParameter("export", str, enum=["json", "csv", "xlsx"]),
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses={
+            (200, "application/json"): ReportSerializer,
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, XLSX): OpenApiTypes.BINARY,
+        },
     )
     def get(self, request: Request) -> Response | HttpResponse:
         report_allowed(authenticated_user(request))

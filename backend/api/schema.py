@@ -6,6 +6,7 @@
   paginated envelope (`count`, `next`, `previous`, `results`) with its `page` and `page_size` parameters.
 - A serializer class nested in a view is named after the view (`TokenObtainApi.OutputSerializer` is
   `TokenObtainOutput`), so two views' `OutputSerializer`s are two components.
+- A view names the error answers its own checks add (`schema_error_statuses = (404,)`, say).
 - A view may document its body by a process's JSON Schema form: `schema_request_body(registry)` returns the
   schema (see `start_body` and `completion_body`).
 """
@@ -47,6 +48,7 @@ ERROR_DESCRIPTIONS = {
     403: "The caller may not do this.",
     404: "There is no such object, or the caller may not see it.",
     409: "Someone else changed the same thing first; reload and try again.",
+    410: "The link is unknown, spent or expired.",
     413: "The body is larger than the API accepts.",
     429: "Too many requests from this address; try again later.",
 }

@@ -70,6 +70,20 @@ class UploadCheckSerializer(serializers.Serializer):
     file = serializers.FileField()
 
 
+class UploadVerdictSerializer(serializers.Serializer):
+    genuine = serializers.BooleanField(help_text="Exactly the issued file, validly signed, not annulled.")
+    exact = serializers.BooleanField()
+    signatures_valid = serializers.BooleanField()
+    status = serializers.CharField()
+    problems = serializers.ListField(child=serializers.CharField())
+
+
+class CmsSignatureSerializer(serializers.Serializer):
+    signature = serializers.IntegerField()
+    certificate = serializers.CharField(help_text="The signer certificate's fingerprint.")
+    signed_at = serializers.DateTimeField()
+
+
 class VerifyUploadApi(APIView):
     """Is this PDF exactly the issued document, and still validly signed?"""
 
@@ -79,7 +93,7 @@ class VerifyUploadApi(APIView):
     throttle_scope = "verification"
     parser_classes = [MultiPartParser]
 
-    @extend_schema(request={"multipart/form-data": UploadCheckSerializer}, responses=dict, auth=[])
+    @extend_schema(request={"multipart/form-data": UploadCheckSerializer}, responses=UploadVerdictSerializer, auth=[])
     def post(self, request: Request, verification_id: str) -> Response:
         published = _published(verification_id)
         given = UploadCheckSerializer(data=request.data)
@@ -176,7 +190,7 @@ class CmsInput(serializers.Serializer):
 class CmsSignatureApi(APIView):
     """Record a signature made on the signer's own computer (NCALayer) over a document they can see."""
 
-    @extend_schema(request=CmsInput, responses=dict)
+    @extend_schema(request=CmsInput, responses={201: CmsSignatureSerializer})
     def post(self, request: Request, pk: int) -> Response:
         user = authenticated_user(request)
         document = GeneratedDocument.objects.filter(pk=pk, status=GeneratedDocument.Status.READY).first()

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from backend.academics.models import Student
 from backend.core.exceptions import Forbidden, NotFound
-from backend.core.exports import table_download
+from backend.core.exports import XLSX, table_download
 from backend.core.http import authenticated_user, private_file
 from backend.core.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from backend.core.params import query_choice, query_int
@@ -78,6 +78,101 @@ class TranscriptRequestSerializer(serializers.Serializer):
         return publication.verification_id if publication else None
 
 
+class StepSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    what = serializers.CharField()
+    at = serializers.DateTimeField()
+    task = serializers.CharField(allow_null=True, help_text="The task's element id, for task events.")
+
+
+class PreviewRowSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    credits = serializers.IntegerField()
+    points = serializers.CharField()
+    letter = serializers.CharField()
+    grade_point = serializers.CharField()
+    retake = serializers.BooleanField()
+
+
+class PreviewPeriodSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    credits = serializers.IntegerField()
+    gpa = serializers.CharField()
+    rows = PreviewRowSerializer(many=True)
+
+
+class PreviewSerializer(serializers.Serializer):
+    periods = PreviewPeriodSerializer(many=True)
+    total_credits = serializers.IntegerField()
+    gpa = serializers.CharField()
+    problems = serializers.ListField(child=serializers.CharField())
+
+
+class TranscriptRequestDetailSerializer(TranscriptRequestSerializer):
+    steps = StepSerializer(many=True)
+    preview = PreviewSerializer(help_text="The transcript as computed from the records now.")
+
+
+class KindSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class PeriodSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+
+
+class RegistryEntrySerializer(serializers.Serializer):
+    number = serializers.CharField()
+    issued_on = serializers.CharField(help_text="DD.MM.YYYY")
+    student = serializers.CharField()
+    student_id = serializers.CharField()
+    kind = serializers.CharField()
+    copies = serializers.CharField()
+    issued_by = serializers.CharField()
+    signed_by = serializers.CharField()
+    received_by = serializers.CharField()
+    received_on = serializers.CharField(help_text="DD.MM.YYYY, or empty")
+
+
+class BatchErrorSerializer(serializers.Serializer):
+    student = serializers.CharField(help_text="The student (name and ID).")
+    error = serializers.CharField()
+
+
+# A serializer's own `errors` attribute forbids a declared field of that name; the schema is built inline.
+BatchSerializer = inline_serializer(
+    name="Batch",
+    fields={
+        "id": serializers.IntegerField(),
+        "group": serializers.CharField(),
+        "status": serializers.CharField(),
+        "total": serializers.IntegerField(),
+        "done": serializers.IntegerField(),
+        "failed": serializers.IntegerField(),
+        "percent": serializers.IntegerField(),
+        "errors": BatchErrorSerializer(many=True),
+        "job": serializers.IntegerField(allow_null=True, help_text="The background job: GET /api/jobs/<id>/."),
+        "created_at": serializers.DateTimeField(),
+        "finished_at": serializers.DateTimeField(allow_null=True),
+    },
+)
+
+
+class NoticeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+    link = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    read = serializers.BooleanField()
+
+
+class NoticeReadSerializer(serializers.Serializer):
+    read = serializers.BooleanField(help_text="False when it was read already.")
+
+
 def preview(request: TranscriptRequest) -> dict[str, Any]:
     transcript = services.transcript_of(request)
     return {
@@ -108,7 +203,7 @@ def preview(request: TranscriptRequest) -> dict[str, Any]:
 
 
 class KindListApi(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=KindSerializer(many=True))
     def get(self, request: Request) -> Response:
         kinds = TranscriptKind.objects.filter(is_active=True).order_by("pk")
         return Response([{"code": k.code, "name": k.name_in(get_language())} for k in kinds])
@@ -117,7 +212,9 @@ class KindListApi(APIView):
 class PeriodListApi(APIView):
     """The periods the caller (or, for staff, ?student=) has final grades for."""
 
-    @extend_schema(parameters=[OpenApiParameter("student", int)], responses=OpenApiTypes.OBJECT)
+    schema_error_statuses = (404,)  # the caller is no student, or no such student
+
+    @extend_schema(parameters=[OpenApiParameter("student", int)], responses=PeriodSerializer(many=True))
     def get(self, request: Request) -> Response:
         user = authenticated_user(request)
         student_id = query_int(request.query_params, "student")
@@ -145,7 +242,7 @@ class RequestListApi(APIView):
 class RequestDetailApi(APIView):
     """A request with its steps and dates, and the transcript as computed from the records."""
 
-    @extend_schema(responses=TranscriptRequestSerializer)
+    @extend_schema(responses=TranscriptRequestDetailSerializer)
     def get(self, request: Request, pk: int) -> Response:
         transcript_request = _request(authenticated_user(request), pk)
         steps = [
@@ -243,7 +340,11 @@ class RegistryApi(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("year", int), OpenApiParameter("export", str, enum=["json", "csv", "xlsx"])],
-        responses=OpenApiTypes.OBJECT,
+        responses={
+            (200, "application/json"): RegistryEntrySerializer(many=True),
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, XLSX): OpenApiTypes.BINARY,
+        },
     )
     def get(self, request: Request) -> Response | HttpResponse:
         _staff(authenticated_user(request))
@@ -305,7 +406,7 @@ def batch_data(batch: Batch) -> dict[str, Any]:
 class BatchListApi(APIView):
     """Transcripts for a whole group, generated in the background; poll the batch for its progress."""
 
-    @extend_schema(request=BatchInput, responses={201: OpenApiTypes.OBJECT}, parameters=[IDEMPOTENCY_PARAMETER])
+    @extend_schema(request=BatchInput, responses={201: BatchSerializer}, parameters=[IDEMPOTENCY_PARAMETER])
     @idempotent
     def post(self, request: Request) -> Response:
         user = authenticated_user(request)
@@ -323,7 +424,7 @@ class BatchListApi(APIView):
 
 
 class BatchDetailApi(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=BatchSerializer)
     def get(self, request: Request, pk: int) -> Response:
         _staff(authenticated_user(request))
         batch = Batch.objects.select_related("group", "job").filter(pk=pk).first()
@@ -333,7 +434,7 @@ class BatchDetailApi(APIView):
 
 
 class NoticeListApi(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=NoticeSerializer(many=True))
     def get(self, request: Request) -> Response:
         notices = Notice.objects.filter(user=authenticated_user(request))[:50]
         return Response(
@@ -351,7 +452,7 @@ class NoticeListApi(APIView):
 
 
 class NoticeReadApi(APIView):
-    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=None, responses=NoticeReadSerializer)
     def post(self, request: Request, pk: int) -> Response:
         updated = Notice.objects.filter(pk=pk, user=authenticated_user(request), read_at__isnull=True).update(
             read_at=timezone.now()
