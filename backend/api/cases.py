@@ -71,6 +71,7 @@ class CaseListApi(APIView):
     """The cases the caller may see, searched and sorted; `export=csv|xlsx` downloads the whole list."""
 
     @extend_schema(
+        operation_id="cases_list",
         parameters=[*FILTER_PARAMETERS, OpenApiParameter("export", str, enum=["csv", "xlsx"])],
         responses={200: CasePageSerializer},
     )
