@@ -75,6 +75,7 @@ class TaskDetailSerializer(TaskSerializer):
 
 class InstanceSerializer(serializers.Serializer):
     id = serializers.IntegerField()
+    number = serializers.CharField(help_text="The case number, e.g. TR-2026-000123 (its page: /cases/<number>/).")
     process = serializers.CharField(source="process_key")
     version = serializers.IntegerField(source="definition.version")
     status = serializers.CharField()
