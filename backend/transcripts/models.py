@@ -95,7 +95,7 @@ class TranscriptRequest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.student} {self.number or self.requested_at:%d.%m.%Y}"
+        return f"{self.student} {self.number or f'{self.requested_at:%d.%m.%Y}'}"
 
 
 class RegistryEntry(models.Model):

@@ -7,12 +7,15 @@ from typing import Any
 
 import pytest
 
+from backend.documents.models import GeneratedDocument
+from backend.documents.services import document_generate
+from backend.signatures.task_signing import task_sign
 from backend.transcripts.models import TranscriptRequest
 from backend.workflow import services
 from backend.workflow.models import HumanTask
 from tests.conftest import user
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.converter]
 
 
 @pytest.mark.parametrize("language", ["kk", "ru"])
@@ -33,8 +36,9 @@ def test_the_staff_approve_two_transcripts_together_and_follow_the_job(
     for review in reviews:
         page.locator(f'input[name="task"][value="{review.pk}"]').check()
     expect(page.locator("[data-bulk-count]")).to_have_text("2")
-    # The test server runs Celery eagerly: the jobs (two approvals, two transcripts generated and signed) run
-    # before the redirect is answered, which on a loaded machine takes a while; a real server answers at once.
+    # The test server runs Celery eagerly: the jobs (two approvals, each numbering its transcript and having it
+    # generated) run before the redirect is answered, which on a loaded machine takes a while; a real server
+    # answers at once.
     page.get_by_test_id("bulk-approve").click(timeout=240_000)
     page.wait_for_url(f"{live_server.url}/jobs/*/", timeout=240_000)
     progress = page.locator("#job-progress")
@@ -47,5 +51,12 @@ def test_the_staff_approve_two_transcripts_together_and_follow_the_job(
     for instance in instances:
         request = TranscriptRequest.objects.get(instance=instance)
         assert request.number
+        assert request.issued_at is None  # numbered on approval; issued once its signer has signed it
+        # The signer named by the kind signs in her own task; then the transcript is issued.
+        for document in GeneratedDocument.objects.filter(instance=instance).exclude(number=""):
+            document_generate(document_id=document.pk)  # a worker's job; already done when Celery ran eagerly
+        signing = HumanTask.objects.get(instance=instance, status="open", spec_id="sign_registrar")
+        task_sign(task_id=signing.pk, user=user("registrar_head1"), passphrase="demo", data={"confirm": True})
+        request.refresh_from_db()
         assert request.issued_at is not None
     assert console_errors == []

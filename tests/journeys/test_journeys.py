@@ -1,7 +1,7 @@
 """One journey of each user group, walked to its end in Chromium over real HTTP against the product started the
 way `make run` starts it (see conftest.py): the test that would have caught the first hour's failures.
 
-Each journey is a list of small named steps (`approve_as`, `sign_memo_as`, …) so steps can be inserted where
+Each journey is a list of small named steps (`approve_as`, `sign_as`, …) so steps can be inserted where
 the process gains one (the transcript's and the memo's signatures as the signer's own tasks). Every page the
 walk opens is checked: no server error, no debug page or traceback, no raw internal key.
 
@@ -145,8 +145,58 @@ def approve_as(open_page: Any, product: Product, username: str, case: str, langu
     page.context.close()  # one browser profile per person and step; a long walk keeps few open
 
 
+SIGNING_PASSPHRASE = "demo"  # every demo signer's (seed_demo)
+
+
+def open_signing_task(page: Any, product: Product, case: str) -> Any:
+    """Open the case's signature step once its document is generated (a Celery worker generates it)."""
+    form = open_task(page, product, case)
+    deadline = timezone.now() + timedelta(milliseconds=SLOW_MS)
+    while not page.get_by_test_id("pdf-viewer").count():
+        assert timezone.now() < deadline, page.locator("main").inner_text()[:1500]
+        page.wait_for_timeout(2_000)
+        page.reload()
+        looks_right(page)
+    assert page.get_by_test_id("signing").count() == 1, page.locator("main").inner_text()[:1500]
+    return form
+
+
+def sign_as(
+    open_page: Any,
+    product: Product,
+    username: str,
+    case: str,
+    *,
+    language: str = "ru",
+    decision: str | None = None,
+    values: dict[str, Any] | None = None,
+    page: Any = None,
+) -> None:
+    """The signer opens the signature step, sees the document, types the passphrase and signs."""
+    own_page = page is None
+    page = page if page is not None else log_in(open_page, product, username, language)
+    form = open_signing_task(page, product, case)
+    form.locator("#signing-passphrase").fill(SIGNING_PASSPHRASE)
+    complete(page, form, decision=decision, values=values)
+    if own_page:
+        page.context.close()
+
+
+def wait_until_numbered(page: Any, url: str) -> str:
+    """The approval numbers the transcript in its own transaction; the student's page then shows the number."""
+    deadline = timezone.now() + timedelta(milliseconds=SLOW_MS)
+    while True:
+        page.goto(url)
+        looks_right(page)
+        found = re.search(r"\b[A-Z]{2}-\d{4}-\d{6}\b", page.locator("body").inner_text())
+        if found:
+            return found.group(0)
+        assert timezone.now() < deadline, page.locator("main").inner_text()[:1500]
+        page.wait_for_timeout(2_000)
+
+
 def wait_until_issued(page: Any, url: str) -> None:
-    """The approval numbers, generates and signs the transcript (in a Celery worker when it is slow)."""
+    """The signer's signature issues the transcript; its registration may follow in a Celery worker."""
     deadline = timezone.now() + timedelta(milliseconds=SLOW_MS)
     while True:
         page.goto(url)
@@ -198,6 +248,10 @@ def a_student_gets_a_signed_transcript(open_page: Any, walk: Walk, tmp_path: Pat
     # request in the inbox by the student's surname.
     surname = student.locator("main h1").first.inner_text().split("—")[-1].split()[0]
     approve_as(open_page, product, "registrar_staff1", surname, language="kk")
+    # The approval numbers the transcript; a worker generates the PDF; the head of the Registrar office signs it
+    # in her own task ('Sign the transcript') with her passphrase; then the student downloads the signed PDF.
+    case = wait_until_numbered(student, url)
+    sign_as(open_page, product, "registrar_head1", case, language="kk", values={"confirm": True})
     wait_until_issued(student, url)
     pdf = download_signed_pdf(student, tmp_path)
     assert_signed_pdf(product, pdf)
@@ -304,11 +358,6 @@ def file_login_request_as(open_page: Any, product: Product, head: str) -> tuple[
     return page, page.url
 
 
-def sign_memo_as(page: Any, product: Product, case: str) -> None:
-    form = open_task(page, product, case)
-    complete(page, form, decision="sign")
-
-
 def provision_as(open_page: Any, product: Product, username: str, case: str) -> None:
     page = log_in(open_page, product, username, "ru")
     form = open_task(page, product, case)
@@ -352,7 +401,8 @@ def a_department_head_s_login_request_ends_with_the_teacher_logged_in(open_page:
     product = walk.product
     head, url = file_login_request_as(open_page, product, "department_head1")
     case = case_number(head)
-    sign_memo_as(head, product, case)
+    # The head signs the memo in her own signature step, with her passphrase, once the memo is generated.
+    sign_as(open_page, product, "department_head1", case, decision="sign", page=head)
     approve_as(open_page, product, "it_head1", case)
     provision_as(open_page, product, "it_staff1", case)
     link = activation_link(product, NEW_TEACHER["email"])
