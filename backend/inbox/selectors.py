@@ -312,13 +312,23 @@ def inbox_page(*, user: User, filters: InboxFilters, now: datetime | None = None
     page_tasks = [by_id[pk] for pk in page_ids if pk in by_id]
     definitions = {
         d.pk: d
-        for d in ProcessDefinition.objects.filter(pk__in={t.instance.definition_id for t in page_tasks} or {0}).only(
-            "id", "key", "title", "routing"
+        for d in ProcessDefinition.objects.filter(pk__in={t.instance.definition_id for t in page_tasks} or {0})
+        .only("id", "key", "title", "routing", "version")
+        .annotate(
+            latest_version=Subquery(
+                ProcessDefinition.objects.filter(key=OuterRef("key")).order_by("-version").values("version")[:1]
+            )
         )
     }
     bulk = {pk: bulk_specs(d) for pk, d in definitions.items()}
     signature = {
-        pk: {spec for spec, purpose in specs_with_purpose(d).items() if purpose == Purpose.SIGNATURE}
+        # The latest version has nothing to borrow its purposes from: no query per definition (see specs_with_purpose).
+        pk: (
+            set()
+            if d.version == getattr(d, "latest_version", None)
+            and not any(t.get("properties", {}).get("purpose") for t in (d.routing or {}).get("tasks", {}).values())
+            else {spec for spec, purpose in specs_with_purpose(d).items() if purpose == Purpose.SIGNATURE}
+        )
         for pk, d in definitions.items()
     }
     rows = []

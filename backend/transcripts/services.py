@@ -423,6 +423,9 @@ def transcript_issue(request: TranscriptRequest) -> TranscriptRequest:
         issued_by=_approver(request),
         signed_by=signature.signer,
     )
+    from .tasks import notify_issued  # the task module imports this one
+
+    transaction.on_commit(lambda: notify_issued.delay(request.pk))  # told once the registration has committed
     return request
 
 

@@ -17,6 +17,7 @@ from backend.accounts.models import User
 from backend.documents.rendering import example_context
 from backend.documents.services import document_generate_now
 from backend.signatures import services
+from backend.signatures.keyring import SigningKey, signing_key_open
 from backend.signatures.models import Authority, PublishedDocument
 from signing.verify import verify_pdf
 from tests.conftest import user
@@ -24,6 +25,11 @@ from tests.conftest import user
 pytestmark = [pytest.mark.django_db, pytest.mark.converter]
 
 Box = tuple[float, float, float, float]
+
+
+def key_of(username: str) -> SigningKey:
+    """The signer's own key, opened with their passphrase (the demo signers' is "demo")."""
+    return signing_key_open(user=user(username), passphrase="demo")
 
 
 def _published(language: str) -> PublishedDocument:
@@ -82,8 +88,10 @@ def test_a_kazakh_transcript_carries_its_stamps_on_the_first_page_over_no_text_a
     published = _published("kk")
     unsigned = tmp_path / "unsigned.pdf"
     unsigned.write_bytes(_read(published.document.pdf))
-    services.document_sign(published=published, signer=user("registrar_head1"), language="kk")
-    services.document_sign(published=published, signer=user("school_dean1"), language="kk")
+    services.document_sign(
+        published=published, signer=user("registrar_head1"), key=key_of("registrar_head1"), language="kk"
+    )
+    services.document_sign(published=published, signer=user("school_dean1"), key=key_of("school_dean1"), language="kk")
     published.refresh_from_db()
     signed = _read(published.signed_pdf)
     (tmp_path / "signed.pdf").write_bytes(signed)
@@ -136,7 +144,9 @@ def test_the_verification_page_offers_the_root_certificate_with_instructions(dem
     published = services.document_publish(
         document=document, holder=User.objects.get(username="teacher1"), holder_public_name="Т. Т."
     )
-    services.document_sign(published=published, signer=user("registrar_head1"), language="ru")
+    services.document_sign(
+        published=published, signer=user("registrar_head1"), key=key_of("registrar_head1"), language="ru"
+    )
     root = Authority.objects.get(kind=Authority.Kind.ROOT)
     fingerprint = ":".join(root.fingerprint.upper()[i : i + 2] for i in range(0, 64, 2))
     for language, (heading, adobe) in VERIFY_PAGE.items():

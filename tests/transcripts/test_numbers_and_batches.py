@@ -19,7 +19,7 @@ from backend.workflow import services as workflow
 from backend.workflow.models import HumanTask
 from tests.conftest import api_as, user
 from tests.factories import DisciplineFactory
-from tests.transcripts.test_issuance import act, request_transcript, sign
+from tests.transcripts.test_issuance import act, request_transcript, sign, task_of
 
 
 @pytest.mark.postgres
@@ -137,32 +137,39 @@ def test_the_preview_shows_letters_gpa_and_data_problems(demo: None) -> None:
 
 @pytest.mark.django_db
 def test_a_transcript_whose_generation_fails_keeps_its_number_and_is_retried(demo: None, settings: Any) -> None:
-    from backend.core.jobs import job_retry_failed
-    from backend.core.models import Job
+    from backend.documents.exceptions import ConverterUnavailable
+    from backend.documents.services import document_generate
 
     first = request_transcript("student1")
     working_port = settings.QUJAT_CONVERTER_PORT
-    # The converter cannot be reached: the approval commits with the number, the issuing job fails visibly.
+    # The converter cannot be reached: the approval commits with the number, the generation fails visibly.
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         settings.QUJAT_CONVERTER_PORT = probe.getsockname()[1]
     settings.QUJAT_CONVERTER_CONNECT_WAIT = 0
-    act(first["id"], "registrar_staff1", "review", decision="approve")
+    review = task_of(first["id"], "registrar_staff1", "review")
+    with TestCase.captureOnCommitCallbacks(execute=False):  # the worker's generation is run below, by hand
+        approved = api_as("registrar_staff1").post(
+            f"/api/tasks/{review['id']}/complete/", {"decision": "approve"}, format="json"
+        )
+    assert approved.status_code == 200, approved.json()
     failed = TranscriptRequest.objects.get(instance_id=first["id"])
     assert failed.number.endswith("/000001")
     assert failed.issued_at is None
-    job = Job.objects.get(kind="transcripts.issue")
-    assert (job.status, job.failed) == ("failed", 1)
-    assert "converter" in job.items.get().message.lower()
+    with pytest.raises(ConverterUnavailable):
+        document_generate(document_id=failed.document_id)
+    failed.refresh_from_db()
+    assert failed.number.endswith("/000001")
     # The next approval takes the next number: the failed one keeps its own, no gap, no duplicate.
     settings.QUJAT_CONVERTER_PORT = working_port
     settings.QUJAT_CONVERTER_CONNECT_WAIT = 30
     second = request_transcript("student2")
     act(second["id"], "registrar_staff1", "review", decision="approve")
     assert TranscriptRequest.objects.get(instance_id=second["id"]).number.endswith("/000002")
-    # The converter is back: the registrar retries the failed item and the transcript is issued as No. 1.
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        job_retry_failed(job_id=job.pk, user=user("registrar_staff1"))
+    # The converter is back: the generation is retried, the signer signs, and the transcript is issued as No. 1.
+    document_generate(document_id=failed.document_id)
+    sign(first["id"])
+    sign(second["id"])
     failed.refresh_from_db()
     assert failed.issued_at is not None
     assert failed.number.endswith("/000001")
