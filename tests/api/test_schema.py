@@ -89,7 +89,8 @@ def test_each_process_start_and_each_step_form_is_a_typed_body(schema: dict[str,
     assert "JournalReopenVisaForm" in steps
     assert "TranscriptIssuanceReviewForm" in steps
     assert len(steps) == len([p for p in forms_dir.glob("*/*.json") if p.name != "start.json"])
-    assert "{key}" not in "".join(schema["paths"])
+    # The catch-all start route is not documented: each process has its own typed path.
+    assert not [path for path in schema["paths"] if path.startswith("/api/processes/{")]
 
 
 @pytest.mark.django_db
