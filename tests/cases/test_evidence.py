@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 from backend.cases.models import CaseAccess
 from backend.documents.rendering import example_context
 from backend.documents.services import document_generate_now
+from backend.signatures import keyring
 from backend.signatures import services as signatures
 from backend.workflow.models import HistoryEvent, ProcessInstance
 from signing import keys
@@ -40,7 +41,9 @@ def signed_case(looped_case: ProcessInstance) -> ProcessInstance:
         holder=holder,
         holder_public_name=signatures.public_name(last_name=holder.last_name, first_name=holder.first_name),
     )
-    signatures.document_sign(published=published, signer=user("registrar_head1"), language="kk")
+    signer = user("registrar_head1")
+    key = keyring.signing_key_open(user=signer, passphrase="demo")
+    signatures.document_sign(published=published, signer=signer, key=key, language="kk")
     looped_case.refresh_from_db()
     return looped_case
 

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from backend.transcripts.models import TranscriptRequest
-from tests.transcripts.test_issuance import act
+from tests.transcripts.test_issuance import act, sign
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +44,11 @@ def test_a_student_requests_follows_downloads_and_staff_see_the_registry(demo: N
 
     act(request.instance_id, "registrar_staff1", "review", decision="approve")
     request.refresh_from_db()
+    page = student.get(f"/transcripts/{request.pk}/").content.decode()
+    assert request.number in page  # numbered on approval, not yet signed: nothing to download
+    assert "Download the signed PDF" not in page
+    assert student.get(f"/transcripts/{request.pk}/pdf").status_code == 404
+    sign(request.instance_id)
     page = student.get(f"/transcripts/{request.pk}/").content.decode()
     assert request.number in page
     assert "Download the signed PDF" in page
