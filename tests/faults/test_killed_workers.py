@@ -25,9 +25,11 @@ from backend.documents.models import GeneratedDocument
 from backend.documents.rendering import example_context
 from backend.documents.services import document_request, documents_sweep
 from backend.signatures.models import PublishedDocument
+from backend.signatures.task_signing import task_sign
 from backend.transcripts import services
 from backend.transcripts.models import Batch, RegistryEntry, TranscriptRequest
 from backend.transcripts.tasks import run_batch  # noqa: F401 - registers the batch job kind in this process
+from backend.workflow.models import HumanTask
 from tests.conftest import user
 
 from .conftest import Terminator, Worker, wait_for
@@ -67,6 +69,15 @@ def assert_issued_exactly_once(batch: Batch) -> None:
     )
     requests = TranscriptRequest.objects.filter(batch=batch)
     assert sorted(requests.values_list("student_id", flat=True)) == sorted(students)  # one each, nobody twice
+    numbered = sorted(int(number.rsplit("/", 1)[-1]) for number in requests.values_list("number", flat=True))
+    assert numbered == list(range(1, len(students) + 1))  # a student is done once numbered: every number once
+    # The worker generates each transcript; then its signer signs it in their own task, which registers it.
+    documents = GeneratedDocument.objects.filter(pk__in=requests.values("document"))
+    wait_for(lambda: not documents.exclude(status=GeneratedDocument.Status.READY).exists(), "the transcripts generated")
+    signer = user("registrar_head1")
+    for request in requests.order_by("pk"):
+        task = HumanTask.objects.get(instance=request.instance, spec_id="sign_registrar", status=HumanTask.Status.OPEN)
+        task_sign(task_id=task.pk, user=signer, passphrase="demo", data={"confirm": True})
     assert requests.filter(issued_at__isnull=True).count() == 0
     sequences = sorted(RegistryEntry.objects.values_list("sequence", flat=True))
     assert sequences == list(range(1, len(students) + 1))  # every number once, no gap

@@ -298,7 +298,7 @@ def test_a_batch_of_sixty_with_one_corrupted_document(
     failed = job.items.get(status=JobItem.Status.FAILED)
     assert failed.key == str(broken_task.pk)
     assert broken.student.last_name in failed.label["ru"]  # reported by name
-    assert "could not be signed" in failed.message
+    assert "Не удалось подписать документ" in failed.message  # in the language of its signer (Russian)
     # Each signed task: its own signature, its own history event, issued; the broken one still waits.
     assert Signature.objects.filter(signer__username="registrar_head1").count() == 59
     assert HistoryEvent.objects.filter(kind="signed").count() == 59

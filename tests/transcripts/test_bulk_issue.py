@@ -1,4 +1,4 @@
-"""Bulk approval of 100 transcripts: one quick answer, then 100 numbered, generated and signed by the jobs."""
+"""Bulk approval of 100 transcripts: one quick answer, 100 numbered and generated; their signer signs them in a batch."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.converter
-def test_a_hundred_transcripts_approved_together_are_issued_by_the_jobs(
+def test_a_hundred_transcripts_approved_together_are_numbered_then_signed_in_one_batch(
     demo: None, django_capture_on_commit_callbacks: Any
 ) -> None:
     instances = [request_transcript(f"student{n}")["id"] for n in range(1, 51) for _ in range(2)]
@@ -41,10 +41,25 @@ def test_a_hundred_transcripts_approved_together_are_issued_by_the_jobs(
     assert (job["status"], job["done"], job["failed"]) == ("done", 100, 0), [
         item["message"] for item in job["items"] if item["status"] == "failed"
     ]
+    # Each approval took its number with the document that owns it; a worker generated the PDFs.
+    requests = TranscriptRequest.objects.filter(instance_id__in=instances).select_related("document")
+    assert sorted(int(r.number.rsplit("/", 1)[-1]) for r in requests) == list(range(1, 101))
+    assert {r.document.status for r in requests} == {"ready"}
+    assert not requests.filter(issued_at__isnull=False).exists()  # nobody has signed yet
+    # The signer signs all hundred with one passphrase entry: a job, one signature per transcript.
+    signatures = list(
+        HumanTask.objects.filter(instance_id__in=instances, spec_id="sign_registrar", status="open").values_list(
+            "pk", flat=True
+        )
+    )
+    assert len(signatures) == 100
+    head = api_as("registrar_head1")
+    with django_capture_on_commit_callbacks(execute=True):
+        signing = head.post("/api/signing/batches/", {"tasks": signatures, "passphrase": "demo"}, format="json")
+        assert signing.status_code == 202, signing.json()
+    signed = Job.objects.get(pk=signing.json()["id"])
+    assert (signed.status, signed.done, signed.failed) == ("done", 100, 0)
     issued = TranscriptRequest.objects.filter(instance_id__in=instances, issued_at__isnull=False)
     assert issued.count() == 100
     assert sorted(RegistryEntry.objects.values_list("sequence", flat=True)) == list(range(1, 101))
     assert all(request.document.publication.signed_sha256 for request in issued.select_related("document"))
-    issuing = Job.objects.filter(kind="transcripts.issue")
-    assert issuing.count() == 100
-    assert set(issuing.values_list("status", flat=True)) == {"done"}
