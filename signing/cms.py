@@ -13,14 +13,15 @@ from typing import Any
 from asn1crypto import cms as asn1_cms
 from asn1crypto import core as asn1_core
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.serialization import pkcs7
 from pyhanko.sign.general import (
     CMSExtractionError,
     MultivaluedAttributeError,
     NonexistentAttributeError,
+    SigningError,
     find_unique_cms_attribute,
 )
+from pyhanko.sign.timestamps.aiohttp_client import HTTPTimeStamper
+from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.generic_cms import async_validate_cms_signature, collect_timing_info
 from pyhanko.sign.validation.status import StandardCMSSignatureStatus
@@ -28,6 +29,7 @@ from pyhanko.sign.validation.status import StandardCMSSignatureStatus
 from signing import gost as gost_2012
 from signing.event_loop import run_blocking
 from signing.keys import CertificateInfo, Credential, describe_certificate
+from signing.signer import CredentialSigner
 from signing.trust import (
     NO_PYHANKO_KEY_USAGE_CHECK,
     from_asn1,
@@ -63,19 +65,25 @@ class CmsVerdict:
         return tuple(problem.split(":", 1)[0] for problem in self.problems)
 
 
-def sign_detached(*, data: bytes, credential: Credential) -> bytes:
-    """A detached DER CMS over ``data`` with signing time, signer certificate and chain."""
-    builder = (
-        pkcs7.PKCS7SignatureBuilder()
-        .set_data(data)
-        .add_signer(credential.certificate, credential.private_key, hashes.SHA256())
-    )
-    for cert in credential.chain:
-        builder = builder.add_certificate(cert)
-    return builder.sign(
-        serialization.Encoding.DER,
-        [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.Binary],
-    )
+class CmsSigningError(RuntimeError):
+    """A detached signature could not be made (the key, or the timestamp server)."""
+
+
+def sign_detached(*, data: bytes, credential: Credential, tsa_url: str | None = None) -> bytes:
+    """A detached DER CMS over ``data`` (SHA-256) with signing time, signer certificate and chain; with
+    ``tsa_url``, an RFC 3161 signature timestamp from that server too."""
+    try:
+        content_info = run_blocking(
+            CredentialSigner(credential).async_sign_general_data(
+                data, "sha256", detached=True, timestamper=HTTPTimeStamper(tsa_url) if tsa_url else None
+            )
+        )
+    except TimestampRequestError as exc:
+        raise CmsSigningError(f"the timestamp server {tsa_url} did not answer: {exc}") from exc
+    except SigningError as exc:
+        raise CmsSigningError(f"could not sign: {exc}") from exc
+    der: bytes = content_info.dump()
+    return der
 
 
 def decode_cms(cms: bytes | str) -> bytes:

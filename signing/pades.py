@@ -11,15 +11,12 @@ from typing import Any
 
 from asn1crypto import core as asn1_core
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
-from pyhanko.sign.signers.pdf_cms import Signer
 from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
 from pyhanko.sign.timestamps.aiohttp_client import HTTPTimeStamper
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError
@@ -28,7 +25,8 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from signing.cms import decode_cms, load_signed_data, verify_detached
 from signing.errors import PdfSigningError, RemoteSignatureError
 from signing.event_loop import run_blocking
-from signing.keys import Credential, PrivateKey, certificate_fingerprint
+from signing.keys import Credential, certificate_fingerprint
+from signing.signer import CredentialSigner
 from signing.stamp import (
     DEFAULT_FONT_PATH,
     KAZAKHSTAN_TIME,
@@ -105,43 +103,6 @@ class PreparedRemoteSignature:
     def digest_base64(self) -> str:
         """The digest as NCALayer expects it for signing a pre-computed hash."""
         return base64.b64encode(self.digest).decode("ascii")
-
-
-class _CredentialSigner(Signer):
-    # Signs with the in-memory cryptography key directly, so the key is never re-serialised
-    # into pyHanko's asn1crypto structures.
-    def __init__(self, credential: Credential) -> None:
-        self._key = credential.private_key
-        registry = SimpleCertificateStore.from_certs(  # type: ignore[no-untyped-call]
-            [to_asn1(cert) for cert in credential.chain]
-        )
-        super().__init__(
-            signing_cert=to_asn1(credential.certificate),
-            cert_registry=registry,
-            embed_roots=True,
-        )
-
-    async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run: bool = False) -> bytes:
-        return _raw_sign(self._key, data, digest_algorithm)
-
-
-def _raw_sign(key: PrivateKey, data: bytes, digest_algorithm: str) -> bytes:
-    hash_algorithm = _hash_for(digest_algorithm)
-    if isinstance(key, rsa.RSAPrivateKey):
-        return key.sign(data, padding.PKCS1v15(), hash_algorithm)
-    return key.sign(data, ec.ECDSA(hash_algorithm))
-
-
-def _hash_for(name: str) -> hashes.HashAlgorithm:
-    algorithms: dict[str, hashes.HashAlgorithm] = {
-        "sha256": hashes.SHA256(),
-        "sha384": hashes.SHA384(),
-        "sha512": hashes.SHA512(),
-    }
-    try:
-        return algorithms[name]
-    except KeyError:
-        raise PdfSigningError(f"unsupported digest algorithm {name!r}") from None
 
 
 def _open_writer(pdf: bytes) -> IncrementalPdfFileWriter:
@@ -258,7 +219,7 @@ def sign_pdf(
     )
     pdf_signer = signers.PdfSigner(
         metadata,
-        signer=_CredentialSigner(credential),
+        signer=CredentialSigner(credential),
         timestamper=HTTPTimeStamper(tsa_url) if tsa_url else None,
         stamp_style=style,
         new_field_spec=_field_spec(writer, field_name, page, box),

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from signing.checkpoint import sign_checkpoint, verify_checkpoint
+from signing.cms import sign_detached, verify_detached
 
 from .services import system_credential, trust_roots
 
 
 def system_sign(data: bytes) -> bytes:
     """A detached CMS over `data` by the system certificate (RFC 3161 timestamp when QUJAT_TSA_URL is set)."""
-    return sign_checkpoint(data=data, credential=system_credential(), tsa_url=settings.QUJAT_TSA_URL or None)
+    return sign_detached(data=data, credential=system_credential(), tsa_url=settings.QUJAT_TSA_URL or None)
 
 
 def system_verify(data: bytes, cms: bytes) -> str:
     """ "" when `cms` is a valid signature over `data` chaining to a trusted root; otherwise what is wrong."""
-    verdict = verify_checkpoint(data=data, cms=cms, trust_roots=trust_roots())
+    verdict = verify_detached(cms=cms, content=data, trust_roots=trust_roots())
     return "" if verdict.valid else "; ".join(verdict.problems) or "invalid"

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from asn1crypto import keys as asn1_keys
-from asn1crypto import tsp
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+from cryptography.hazmat.primitives import serialization
 from signing_testbed import (
     DEAN_IIN,
     DEAN_NAME,
@@ -28,6 +19,7 @@ from signing_testbed import (
     TimestampAuthority,
     make_pdf,
     run_tool,
+    serve_tsa,
 )
 
 from signing.keys import (
@@ -40,7 +32,6 @@ from signing.keys import (
 )
 from signing.pades import StampText, sign_pdf
 from signing.qr import verification_url
-from signing.trust import to_asn1
 
 
 @pytest.fixture(scope="session")
@@ -174,54 +165,7 @@ def nss_db(pki_files: PkiFiles, tmp_path_factory: pytest.TempPathFactory) -> str
     return f"sql:{directory}"
 
 
-def _tsa_credential(issuer: Credential) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Qujat Test TSA")]))
-        .issuer_name(issuer.certificate.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
-        .sign(issuer.private_key, hashes.SHA256())
-    )
-    return certificate, key
-
-
 @pytest.fixture(scope="session")
 def timestamp_authority(pki: Pki) -> Iterator[TimestampAuthority]:
-    certificate, key = _tsa_credential(pki.root)
-    stamper = DummyTimeStamper(
-        tsa_cert=to_asn1(certificate),
-        tsa_key=asn1_keys.PrivateKeyInfo.load(
-            key.private_bytes(
-                serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-        ),
-    )
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            request = tsp.TimeStampReq.load(self.rfile.read(int(self.headers["Content-Length"])))
-            body = stamper.request_tsa_response(request).dump()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/timestamp-reply")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield TimestampAuthority(url=f"http://127.0.0.1:{server.server_address[1]}/tsa", root=pki.root)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_tsa(pki.root) as (url, _asked):
+        yield TimestampAuthority(url=url, root=pki.root)

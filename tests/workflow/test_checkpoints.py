@@ -6,9 +6,7 @@ import json
 import os
 import stat
 import subprocess
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +14,10 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from backend.workflow import services
 from backend.workflow.checkpoints import checkpoint_create
 from backend.workflow.history import GENESIS, event_hash
 from backend.workflow.models import HistoryEvent, ProcessInstance
-from tests.conftest import user
+from tests.workflow.test_history import started
 
 pytestmark = pytest.mark.django_db
 
@@ -29,15 +26,6 @@ pytestmark = pytest.mark.django_db
 def store(settings: Any, tmp_path: Path) -> Path:
     settings.QUJAT_CHECKPOINT_DIR = str(tmp_path / "checkpoints")
     return tmp_path / "checkpoints"
-
-
-def started() -> int:
-    instance = services.instance_start(
-        process_key="qujat_engine_test",
-        user=user("teacher1"),
-        data={"department": "dept-anatomy", "school": "school-medicine", "rounds": 0, "returns": 0},
-    )
-    return instance.pk
 
 
 def rehash_from(instance_id: int, seq: int) -> None:
@@ -72,7 +60,7 @@ def test_a_checkpoint_is_signed_appended_and_never_rewritten(
 ) -> None:
     from backend.signatures.services import trust_roots
     from signing import keys
-    from signing.checkpoint import verify_checkpoint
+    from signing.cms import verify_detached
 
     case = started()
     call_command("checkpoint_history")
@@ -81,8 +69,8 @@ def test_a_checkpoint_is_signed_appended_and_never_rewritten(
     count, head = ProcessInstance.objects.values_list("history_count", "history_head").get(pk=case)
     assert [case, count, head] in body["chains"]
     assert body["previous"] == ""
-    verdict = verify_checkpoint(
-        data=first.read_bytes(), cms=first.with_name(first.name + ".p7s").read_bytes(), trust_roots=trust_roots()
+    verdict = verify_detached(
+        content=first.read_bytes(), cms=first.with_name(first.name + ".p7s").read_bytes(), trust_roots=trust_roots()
     )
     assert verdict.valid, verdict.problems
     assert "Qujat" in (verdict.signer.subject_common_name if verdict.signer else "")
@@ -202,92 +190,31 @@ def test_a_checkpoint_whose_signature_fails_is_named_and_the_one_before_it_is_us
     assert f"instance {case}: event {last.seq} the history up to this event was re-hashed after checkpoint" in err
 
 
-def _tsa_credential(issuer: Any) -> tuple[Any, Any]:
-    import datetime as dt
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Qujat Test TSA")]))
-        .issuer_name(issuer.certificate.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
-        .sign(issuer.private_key, hashes.SHA256())
-    )
-    return certificate, key
-
-
 @pytest.fixture
 def university_tsa() -> Iterator[str]:
     """An RFC 3161 timestamp server on the loopback, certified by the university's own root."""
-    from asn1crypto import keys as asn1_keys
-    from asn1crypto import tsp
-    from cryptography.hazmat.primitives import serialization
-    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
-
     from backend.signatures.models import Authority
     from backend.signatures.services import _credential_of, pki_ensure
-    from signing.trust import to_asn1
+    from tests.signing.signing_testbed import serve_tsa
 
     root, _issuing = pki_ensure()
     root = Authority.objects.get(pk=root.pk)
-    certificate, key = _tsa_credential(_credential_of(root.certificate_pem, root.encrypted_key_pem))
-    stamper = DummyTimeStamper(
-        tsa_cert=to_asn1(certificate),
-        tsa_key=asn1_keys.PrivateKeyInfo.load(
-            key.private_bytes(
-                serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-        ),
-    )
-    asked = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            request = tsp.TimeStampReq.load(self.rfile.read(int(self.headers["Content-Length"])))
-            asked.append(request)
-            body = stamper.request_tsa_response(request).dump()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/timestamp-reply")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/tsa"
+    with serve_tsa(_credential_of(root.certificate_pem, root.encrypted_key_pem)) as (url, asked):
+        yield url
         assert asked, "the timestamp server was never asked"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_with_a_tsa_the_checkpoint_carries_an_rfc3161_timestamp(
     engine_test_process: object, settings: Any, university_tsa: str
 ) -> None:
     from backend.signatures.services import trust_roots
-    from signing.checkpoint import verify_checkpoint
+    from signing.cms import verify_detached
 
     settings.QUJAT_TSA_URL = university_tsa
     started()
     path = checkpoint_create()
-    verdict = verify_checkpoint(
-        data=path.read_bytes(), cms=path.with_name(path.name + ".p7s").read_bytes(), trust_roots=trust_roots()
+    verdict = verify_detached(
+        content=path.read_bytes(), cms=path.with_name(path.name + ".p7s").read_bytes(), trust_roots=trust_roots()
     )
     assert verdict.valid, verdict.problems
     assert verdict.signing_time_from_timestamp
