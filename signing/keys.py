@@ -241,38 +241,11 @@ def validate_iin(iin: str) -> str:
     return iin
 
 
-def issue_signer_certificate(
-    *,
-    issuer: Credential,
-    full_name: str,
-    position: str,
-    organisation: str,
-    iin: str,
-    email: str | None = None,
-    valid_days: int = 730,
-    country: str = "KZ",
-    key_algorithm: KeyAlgorithm = DEFAULT_KEY_ALGORITHM,
-    not_before: dt.datetime | None = None,
-    crl_url: str | None = None,
-) -> Credential:
-    """Issue a document-signing certificate for a person, with the IIN where NCA RK puts it."""
-    validate_iin(iin)
-    if not full_name.strip():
-        raise ValueError("full_name must not be empty")
-    key = _new_private_key(key_algorithm)
-    subject = _name(
-        [
-            (NameOID.COMMON_NAME, full_name),
-            # NCA RK writes the IIN as subject serialNumber "IIN" + 12 digits.
-            (NameOID.SERIAL_NUMBER, f"IIN{iin}"),
-            (NameOID.COUNTRY_NAME, country),
-            (NameOID.ORGANIZATION_NAME, organisation),
-            (NameOID.TITLE, position),
-            (NameOID.EMAIL_ADDRESS, email),
-        ]
-    )
-    start, end = _validity(valid_days, not_before)
-    builder = (
+def _end_entity_builder(
+    *, issuer: Credential, key: PrivateKey, subject: x509.Name, start: dt.datetime, end: dt.datetime
+) -> x509.CertificateBuilder:
+    """A document-signing certificate under ``issuer``, not valid beyond it; the caller adds what is its own."""
+    return (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(issuer.certificate.subject)
@@ -304,6 +277,40 @@ def issue_signer_certificate(
         .add_extension(_ski(key), critical=False)
         .add_extension(_aki(issuer), critical=False)
     )
+
+
+def issue_signer_certificate(
+    *,
+    issuer: Credential,
+    full_name: str,
+    position: str,
+    organisation: str,
+    iin: str,
+    email: str | None = None,
+    valid_days: int = 730,
+    country: str = "KZ",
+    key_algorithm: KeyAlgorithm = DEFAULT_KEY_ALGORITHM,
+    not_before: dt.datetime | None = None,
+    crl_url: str | None = None,
+) -> Credential:
+    """Issue a document-signing certificate for a person, with the IIN where NCA RK puts it."""
+    validate_iin(iin)
+    if not full_name.strip():
+        raise ValueError("full_name must not be empty")
+    key = _new_private_key(key_algorithm)
+    subject = _name(
+        [
+            (NameOID.COMMON_NAME, full_name),
+            # NCA RK writes the IIN as subject serialNumber "IIN" + 12 digits.
+            (NameOID.SERIAL_NUMBER, f"IIN{iin}"),
+            (NameOID.COUNTRY_NAME, country),
+            (NameOID.ORGANIZATION_NAME, organisation),
+            (NameOID.TITLE, position),
+            (NameOID.EMAIL_ADDRESS, email),
+        ]
+    )
+    start, end = _validity(valid_days, not_before)
+    builder = _end_entity_builder(issuer=issuer, key=key, subject=subject, start=start, end=end)
     if email:
         builder = builder.add_extension(x509.SubjectAlternativeName([x509.RFC822Name(email)]), critical=False)
     if crl_url:
@@ -331,34 +338,8 @@ def issue_system_certificate(
         ]
     )
     start, end = _validity(valid_days, None)
-    usage = x509.KeyUsage(
-        digital_signature=True,
-        content_commitment=True,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=False,
-        crl_sign=False,
-        encipher_only=False,
-        decipher_only=False,
-    )
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer.certificate.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(min(end, issuer.certificate.not_valid_after_utc))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(usage, critical=True)
-        .add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION, DOCUMENT_SIGNING_EKU]), critical=False
-        )
-        .add_extension(_ski(key), critical=False)
-        .add_extension(_aki(issuer), critical=False)
-        .sign(issuer.private_key, hashes.SHA256())
-    )
+    builder = _end_entity_builder(issuer=issuer, key=key, subject=subject, start=start, end=end)
+    certificate = builder.sign(issuer.private_key, hashes.SHA256())
     return Credential(certificate=certificate, private_key=key, chain=_chain_below(issuer))
 
 

@@ -31,7 +31,7 @@ from backend.core.models import Job, JobItem, in_each_language
 from backend.workflow import forms
 from backend.workflow.models import HumanTask
 from backend.workflow.selectors import visible_task
-from signing import keys, vault
+from signing import vault
 
 from .keyring import SigningKey, signing_key_open
 from .models import SignerCertificate
@@ -131,16 +131,7 @@ def _key_for(job: Job) -> SigningKey:
     private_key = vault.open_for_session(
         sealed=sealed, session=vault.SessionKey.from_text(text), label=_label(certificate)
     )
-    chain = tuple(keys.load_trust_roots(certificate.chain_pem.encode())) if certificate.chain_pem else ()
-    return SigningKey(
-        user_id=certificate.user_id,
-        certificate=certificate,
-        credential=keys.Credential(
-            certificate=keys.certificate_from_pem(certificate.certificate_pem.encode()),
-            private_key=private_key,
-            chain=chain,
-        ),
-    )
+    return SigningKey.opened(certificate, private_key)
 
 
 def _run_item(job: Job, item: JobItem) -> dict[str, Any]:

@@ -58,6 +58,20 @@ class SigningKey:
     certificate: SignerCertificate
     credential: keys.Credential
 
+    @classmethod
+    def opened(cls, certificate: SignerCertificate, private_key: keys.PrivateKey) -> SigningKey:
+        """The key of `certificate`, now that its private key has been opened."""
+        chain = tuple(keys.load_trust_roots(certificate.chain_pem.encode())) if certificate.chain_pem else ()
+        return cls(
+            user_id=certificate.user_id,
+            certificate=certificate,
+            credential=keys.Credential(
+                certificate=keys.certificate_from_pem(certificate.certificate_pem.encode()),
+                private_key=private_key,
+                chain=chain,
+            ),
+        )
+
 
 def _refuse(code: str, message: str) -> ValidationFailed:
     return ValidationFailed(message, code=code, fields={"passphrase": [message]})
@@ -164,16 +178,7 @@ def open_key(certificate: SignerCertificate, holder: vault.HolderKey) -> Signing
         ) from None
     except CredentialError as error:
         raise SigningUnavailable(_("The stored key cannot be opened: %(error)s") % {"error": error}) from error
-    chain = tuple(keys.load_trust_roots(certificate.chain_pem.encode())) if certificate.chain_pem else ()
-    return SigningKey(
-        user_id=certificate.user_id,
-        certificate=certificate,
-        credential=keys.Credential(
-            certificate=keys.certificate_from_pem(certificate.certificate_pem.encode()),
-            private_key=private_key,
-            chain=chain,
-        ),
-    )
+    return SigningKey.opened(certificate, private_key)
 
 
 def signing_key_open(*, user: User, passphrase: str, seal: bool = False) -> SigningKey:

@@ -171,27 +171,13 @@ def _certificate_store(
 @transaction.atomic
 def signer_certificate_issue(*, user: User, position: str = "", valid_days: int = 730) -> SignerCertificate:
     """A certificate from the university's issuing CA; its key is usable once the holder's passphrase takes it."""
-    if not user.iin:
-        raise ValidationFailed(
-            _("The person needs an IIN before a certificate can be issued."), fields={"iin": [_("Enter the IIN.")]}
-        )
-    _root, issuing = pki_ensure()
-    issuer = _credential_of(issuing.certificate_pem, issuing.encrypted_key_pem)
-    credential = keys.issue_signer_certificate(
-        issuer=issuer,
-        full_name=user.full_name,
+    return _issue(
+        holder=user,
+        name=user.full_name,
         position=position or user.position or _("employee"),
-        organisation=_organisation(),
-        iin=user.iin,
         email=user.email or None,
         valid_days=valid_days,
-    )
-    return _certificate_store(
-        user=user,
-        source=SignerCertificate.Source.ISSUED,
-        certificate=credential.certificate,
-        chain=(issuer.certificate,),
-        key=credential.private_key,
+        seal=False,
     )
 
 
@@ -203,28 +189,36 @@ def seal_certificate_issue(*, custodian: User, valid_days: int = 730) -> SignerC
     number, as NCA RK legal-entity certificates carry their holder's). Its key is held like a person's: usable
     only under the custodian's signing passphrase.
     """
-    if not custodian.iin:
+    return _issue(
+        holder=custodian, name=_organisation(), position="e-seal", email=None, valid_days=valid_days, seal=True
+    )
+
+
+def _issue(
+    *, holder: User, name: str, position: str, email: str | None, valid_days: int, seal: bool
+) -> SignerCertificate:
+    if not holder.iin:
         raise ValidationFailed(
             _("The person needs an IIN before a certificate can be issued."), fields={"iin": [_("Enter the IIN.")]}
         )
     _root, issuing = pki_ensure()
     issuer = _credential_of(issuing.certificate_pem, issuing.encrypted_key_pem)
-    organisation = _organisation()
     credential = keys.issue_signer_certificate(
         issuer=issuer,
-        full_name=organisation,
-        position="e-seal",
-        organisation=organisation,
-        iin=custodian.iin,
+        full_name=name,
+        position=position,
+        organisation=_organisation(),
+        iin=holder.iin,
+        email=email,
         valid_days=valid_days,
     )
     return _certificate_store(
-        user=custodian,
+        user=holder,
         source=SignerCertificate.Source.ISSUED,
         certificate=credential.certificate,
         chain=(issuer.certificate,),
         key=credential.private_key,
-        is_seal=True,
+        is_seal=seal,
     )
 
 
