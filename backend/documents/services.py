@@ -89,39 +89,6 @@ def document_request(
 
 
 @transaction.atomic
-def document_reserve(
-    *,
-    kind: str,
-    language: str,
-    context: dict[str, Any],
-    instance: ProcessInstance | None = None,
-    key: str,
-    title: str | None = None,
-    approval_sheet: list[dict[str, str]] | None = None,
-    allocate_number: bool = False,
-    actor: User | None = None,
-) -> GeneratedDocument:
-    """Create the document row (with its number, if asked) and nothing else: the caller generates it later.
-
-    This is how a number is held only as long as numbering needs: the number is taken together with the
-    row that owns it in the caller's short transaction; `document_generate` then renders and converts
-    outside any lock, and a failure leaves the row (and its number) to be generated again.
-    """
-    document, _created = _document_create(
-        kind=kind,
-        language=language,
-        context=context,
-        instance=instance,
-        key=key,
-        title=title,
-        approval_sheet=approval_sheet,
-        allocate_number=allocate_number,
-        actor=actor,
-    )
-    return document
-
-
-@transaction.atomic
 def document_generate_now(
     *,
     kind: str,
