@@ -18,7 +18,7 @@ from backend.accounts.models import OrgUnit, User
 from backend.accounts.roles import Role
 from backend.accounts.selectors import descendants, user_has_role
 from backend.core.exceptions import NotFound, ValidationFailed
-from backend.core.params import query_choice, query_int, query_text
+from backend.core.params import query_choice, query_date, query_int, query_text
 from backend.workflow.models import HumanTask, ProcessInstance
 from backend.workflow.selectors import instances_for
 
@@ -39,18 +39,6 @@ SORTS = {
 FULL_NUMBER = re.compile(r"^[A-Z]{2,5}-\d{4}-\d{6,}$")
 
 
-def _date(params: Mapping[str, Any], name: str) -> date | None:
-    raw = str(params.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationFailed(
-            _("Please correct the marked fields."), fields={name: [_("Enter a date as YYYY-MM-DD.")]}
-        ) from None
-
-
 @dataclass(frozen=True)
 class CaseFilters:
     """What the person searches for; a bad value is refused with its field named (400), never ignored."""
@@ -69,7 +57,7 @@ class CaseFilters:
 
     @classmethod
     def from_query(cls, params: Mapping[str, Any]) -> CaseFilters:
-        started_from, started_to = _date(params, "started_from"), _date(params, "started_to")
+        started_from, started_to = query_date(params, "started_from"), query_date(params, "started_to")
         if started_from and started_to and started_from > started_to:
             raise ValidationFailed(
                 _("Please correct the marked fields."),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -48,3 +49,14 @@ def query_text(params: Mapping[str, Any], name: str, *, max_length: int = 200) -
     if len(raw) > max_length:
         raise _refuse(name, _("Enter at most %(n)s characters.") % {"n": max_length})
     return raw
+
+
+def query_date(params: Mapping[str, Any], name: str) -> date | None:
+    """An optional date written YYYY-MM-DD; None when absent or empty."""
+    raw = str(params.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise _refuse(name, _("Enter a date as YYYY-MM-DD.")) from None

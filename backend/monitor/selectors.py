@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from backend.accounts.models import OrgUnit, User
 from backend.accounts.selectors import active_substitutions, descendants
 from backend.core.exceptions import Forbidden, ValidationFailed
-from backend.core.params import query_choice, query_int, query_text
+from backend.core.params import query_choice, query_date, query_int, query_text
 from backend.workflow.models import HistoryEvent, HumanTask, ProcessDefinition, ProcessInstance, TaskCandidate, Timer
 from backend.workflow.selectors import latest_definitions
 
@@ -65,23 +65,11 @@ class Filters:
         return params
 
 
-def _query_date(params: Mapping[str, Any], name: str, default: date) -> date:
-    raw = query_text(params, name, max_length=10)
-    if not raw:
-        return default
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationFailed(
-            _("Please correct the marked fields."), fields={name: [_("Enter a date as YYYY-MM-DD.")]}
-        ) from None
-
-
 def filters_from(params: Mapping[str, Any], scope: MonitorScope) -> Filters:
     """Filters from query parameters; a bad one is a 400 naming it, a unit outside the scope a 403."""
     today = timezone.localdate()
-    end = _query_date(params, "to", today)
-    start = _query_date(params, "from", end - timedelta(days=DEFAULT_DAYS - 1))
+    end = query_date(params, "to") or today
+    start = query_date(params, "from") or end - timedelta(days=DEFAULT_DAYS - 1)
     if start > end:
         raise ValidationFailed(
             _("Please correct the marked fields."), fields={"from": [_("The period starts after it ends.")]}
