@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from backend.accounts.models import OrgUnit
+from backend.accounts.models import OrgUnit, User
 from backend.cases import evidence, selectors
 from backend.cases.casefile import case_file, diagram_of, process_title
 from backend.cases.exports import cases_download
@@ -129,14 +129,19 @@ def case_evidence_item(request: HttpRequest, job_id: int, item_id: int) -> FileR
     )
 
 
+def _visible_version(user: User, key: str, version: int) -> ProcessDefinition:
+    """A deployed version, for whoever may see a case that ran on it (404 for anyone else)."""
+    definition = ProcessDefinition.objects.filter(key=key, version=version).first()
+    if definition is None or not selectors.instances_for(user).filter(definition=definition).exists():
+        raise Http404
+    return definition
+
+
 @login_required
 @require_GET
 def version_diagram(request: HttpRequest, key: str, version: int) -> HttpResponse:
     """A deployed version's diagram and what differs from the current version (for whoever may see cases of it)."""
-    user = authenticated_user(request)
-    definition = ProcessDefinition.objects.filter(key=key, version=version).first()
-    if definition is None or not selectors.instances_for(user).filter(definition=definition).exists():
-        raise Http404
+    definition = _visible_version(authenticated_user(request), key, version)
     latest = ProcessDefinition.objects.filter(key=key).order_by("-version").first()
     assert latest is not None  # noqa: S101 - `definition` itself is one
     mine, current = diagram_of(definition), diagram_of(latest)
@@ -167,10 +172,7 @@ def version_diagram(request: HttpRequest, key: str, version: int) -> HttpRespons
 @login_required
 @require_GET
 def version_diagram_xml(request: HttpRequest, key: str, version: int) -> HttpResponse:
-    user = authenticated_user(request)
-    definition = ProcessDefinition.objects.filter(key=key, version=version).first()
-    if definition is None or not selectors.instances_for(user).filter(definition=definition).exists():
-        raise Http404
+    definition = _visible_version(authenticated_user(request), key, version)
     return HttpResponse(definition.bpmn_xml, content_type="application/xml; charset=utf-8")
 
 
