@@ -20,6 +20,7 @@ from pyhanko.sign.general import (
     SigningError,
     find_unique_cms_attribute,
 )
+from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 from pyhanko.sign.timestamps.aiohttp_client import HTTPTimeStamper
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 from pyhanko.sign.validation.errors import SignatureValidationError
@@ -75,7 +76,11 @@ def sign_detached(*, data: bytes, credential: Credential, tsa_url: str | None = 
     try:
         content_info = run_blocking(
             CredentialSigner(credential).async_sign_general_data(
-                data, "sha256", detached=True, timestamper=HTTPTimeStamper(tsa_url) if tsa_url else None
+                data,
+                "sha256",
+                detached=True,
+                timestamper=HTTPTimeStamper(tsa_url) if tsa_url else None,
+                signed_attr_settings=PdfCMSSignedAttributes(signing_time=dt.datetime.now(dt.UTC)),
             )
         )
     except TimestampRequestError as exc:
