@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from backend.accounts.models import User
 from backend.api.jobs import JobSerializer
+from backend.api.schema import bulk_body
 from backend.core.exceptions import ValidationFailed
 from backend.core.http import authenticated_user, private_file
 from backend.core.idempotency import IDEMPOTENCY_PARAMETER, idempotent
@@ -459,7 +460,10 @@ class BulkCompleteApi(APIView):
     through, and why not).
     """
 
-    @extend_schema(request=BulkSerializer, responses={202: JobSerializer}, parameters=[IDEMPOTENCY_PARAMETER])
+    def schema_request_body(self, registry: Any) -> dict[str, Any]:
+        return bulk_body(registry, services.MAX_BULK)
+
+    @extend_schema(responses={202: JobSerializer}, parameters=[IDEMPOTENCY_PARAMETER])
     @idempotent
     def post(self, request: Request) -> Response:
         body = BulkSerializer(data=request.data)

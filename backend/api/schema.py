@@ -134,6 +134,22 @@ def completion_body(registry: Any) -> dict[str, Any]:
     }
 
 
+def bulk_body(registry: Any, max_tasks: int) -> dict[str, Any]:
+    """The body of a bulk completion: the tasks, and the one step form's data each of them is completed with."""
+    return {
+        "type": "object",
+        "required": ["tasks", "data"],
+        "properties": {
+            "tasks": {"type": "array", "items": {"type": "integer"}, "minItems": 1, "maxItems": max_tasks},
+            "data": {
+                **completion_body(registry),
+                "description": "The form data every task is completed with (each task checks it against its own "
+                'step form), e.g. {"decision": "approve"}.',
+            },
+        },
+    }
+
+
 def postprocess_enums(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict[str, Any]:
     """drf-spectacular's enum naming for the serializers' components; the forms keep their inline enums."""
     schemas = result.get("components", {}).get("schemas", {})

@@ -90,6 +90,9 @@ def test_each_process_start_and_each_step_form_is_a_typed_body(schema: dict[str,
     assert "TranscriptIssuanceReviewForm" in steps
     assert len(steps) == len([p for p in forms_dir.glob("*/*.json") if p.name != "start.json"])
     assert "/api/processes/{key}/start/" not in schema["paths"]  # the generic route: each process has its own
+    bulk = schema["paths"]["/api/inbox/bulk-complete/"]["post"]["requestBody"]["content"]["application/json"]
+    assert bulk["schema"]["required"] == ["tasks", "data"]
+    assert {ref["$ref"].rsplit("/", 1)[1] for ref in bulk["schema"]["properties"]["data"]["anyOf"]} == steps
 
 
 @pytest.mark.django_db
