@@ -2,7 +2,9 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError
 from django.http import Http404
@@ -75,6 +77,13 @@ def _flatten(detail: Any) -> dict[str, list[str]]:
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Every API error has the same shape: {"detail", "code", "fields"}."""
+    if isinstance(exc, RequestDataTooBig):
+        # Django's own limits on form and multipart bodies (DATA_UPLOAD_MAX_MEMORY_SIZE) are the API's 413 too.
+        message = str(_("The body is too large (at most %(n)s bytes).") % {"n": settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
+        exc = PayloadTooLarge(message, fields={"non_field_errors": [message]})
+    elif isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        message = str(_("The body has too many fields or files."))
+        exc = ValidationFailed(message, code="invalid_body", fields={"non_field_errors": [message]})
     if isinstance(exc, ApplicationError):
         return Response({"detail": exc.message, "code": exc.code, "fields": exc.fields}, status=exc.status_code)
     if isinstance(exc, DatabaseError):

@@ -6,10 +6,12 @@ import json
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from rest_framework.test import APIClient
 
 from backend.accounts.models import User
+from backend.inbox.models import Attachment
 from backend.workflow.models import HumanTask, ProcessInstance
 from tests.conftest import api_as
 
@@ -202,3 +204,20 @@ def test_bad_query_parameters_on_pages_get_a_plain_400_page(demo: None, url: str
     page = page_client("registrar_head1").get(url)
     assert page.status_code == 400
     assert 'data-testid="refused"' in page.content.decode()
+
+
+def test_multipart_bodies_above_the_limits_are_refused_in_the_one_shape(demo: None, settings: Any) -> None:
+    task = review_task()
+    client = api_as("registrar_staff1")
+    url = f"/api/inbox/tasks/{task.pk}/attachments/"
+    # Form fields beyond Django's DATA_UPLOAD_MAX_MEMORY_SIZE: a 413, not a server error or an HTML page.
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = client.post(url, {"note": "x" * 5000, "file": ("a.txt", b"a")}, format="multipart")
+    assert response.status_code == 413, response.content[:500]
+    assert set(response.json()) == {"detail", "code", "fields"}
+    # A file above the attachment limit: a field message on "file".
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+    settings.QUJAT_ATTACHMENT_MAX_BYTES = 100
+    response = client.post(url, {"file": SimpleUploadedFile("a.pdf", b"%PDF-1.4 " + b"x" * 500)}, format="multipart")
+    assert_refused(response, "file")
+    assert not Attachment.objects.filter(instance=task.instance).exists()
