@@ -98,6 +98,8 @@ def run(args: argparse.Namespace, database: str) -> None:
         f"= {job.done / elapsed:.2f} documents/s ({elapsed / max(job.done, 1):.3f} s each; target ≥ 5/s), "
         f"failed: {job.failed}"
     )
+    for item in job.items.filter(status="failed").order_by("position"):
+        print(f"    failed: {item.label.get('en', item.key)}: {item.message}")
 
 
 if __name__ == "__main__":

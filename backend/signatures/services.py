@@ -24,11 +24,11 @@ from backend.core.exceptions import ApplicationError, Conflict, ValidationFailed
 from backend.core.files import file_written
 from backend.documents.models import GeneratedDocument
 from backend.workflow.history import history_record
-from signing import keys, placement, qr
+from signing import keys, qr
 from signing.cms import verify_detached
 from signing.errors import CredentialError, PdfSigningError, WrongPasswordError
 from signing.pades import sign_pdf
-from signing.stamp import STAMP_HEIGHT, STAMP_WIDTH, StampText
+from signing.stamp import StampText
 
 from .keyring import SigningKey, SigningUnavailable, kek, signing_certificate
 from .models import Authority, PublishedDocument, Signature, SignerCertificate, TrustAnchor
@@ -342,9 +342,8 @@ def document_sign(
     count = Signature.objects.filter(document=document, kind=Signature.Kind.PADES).count()
     source = _signed_source(published)
     try:
-        # The stamp (and the QR code) go where a reader looks, on blank paper: the first page's reserved area,
-        # else a blank place on the last page; never over text or an earlier stamp.
-        placed = placement.free_box(source, width=STAMP_WIDTH, height=STAMP_HEIGHT)
+        # The stamp (and the QR code) go where a reader looks, on blank paper (signing.placement): the first
+        # page's reserved area, else a blank place on the last page; never over text or an earlier stamp.
         signed = sign_pdf(
             pdf=source,
             credential=credential,
@@ -359,8 +358,6 @@ def document_sign(
             location=settings.QUJAT_UNIVERSITY_CITY,
             tsa_url=settings.QUJAT_TSA_URL or None,
             qr_url=verification_url(published) if first else None,
-            page=placed[0] if placed else -1,
-            box=placed[1] if placed else None,
         )
     except PdfSigningError as error:
         raise ApplicationError(_("The document could not be signed: %(error)s") % {"error": error}) from error
