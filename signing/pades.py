@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from asn1crypto import core as asn1_core
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.sign import fields, signers
@@ -143,6 +144,14 @@ def _field_spec(
     return fields.SigFieldSpec(sig_field_name=field_name, on_page=page_index, box=box)
 
 
+def _reserved_hex_digits(credential: Credential, *, timestamped: bool) -> int:
+    # Room for the CMS, worked out from what goes in it: the certificates, 4 KiB for the signed attributes and
+    # the signature value, 12 KiB for a timestamp token with its chain. Left to itself pyHanko estimates it by
+    # signing a first time (half of a signature's time); the PDF holds it hex-encoded (two digits a byte).
+    certificates = sum(len(c.public_bytes(Encoding.DER)) for c in (credential.certificate, *credential.chain))
+    return 2 * (certificates + 4096 + (12288 if timestamped else 0))
+
+
 def _check_field_name(field_name: str) -> None:
     if not field_name or "." in field_name:
         # A dot would make pyHanko treat the name as a path in the form field hierarchy.
@@ -188,7 +197,14 @@ def sign_pdf(
     )
     output = io.BytesIO()
     try:
-        run_blocking(pdf_signer.async_sign_pdf(writer, appearance_text_params=params, output=output))
+        run_blocking(
+            pdf_signer.async_sign_pdf(
+                writer,
+                bytes_reserved=_reserved_hex_digits(credential, timestamped=bool(tsa_url)),
+                appearance_text_params=params,
+                output=output,
+            )
+        )
     except TimestampRequestError as exc:
         raise PdfSigningError(f"the timestamp server {tsa_url} did not answer: {exc}") from exc
     except SigningError as exc:
