@@ -107,19 +107,30 @@ def batch_sign_start(*, user: User, task_ids: list[int], passphrase: str) -> Job
     )
 
 
+# The key a worker opened for the job it is running, kept in its memory for the job's other items (opened once
+# per job, not per document); only while the session lasts in the cache, and forgotten when the job ends.
+_opened: dict[tuple[int, str], SigningKey] = {}
+
+
 def _key_for(job: Job) -> SigningKey:
-    text = cache.get(_CACHE_PREFIX + str(job.params.get("session", "")))
+    session = str(job.params.get("session", ""))
+    text = cache.get(_CACHE_PREFIX + session)
     sealed = job.params.get("sealed_key", "")
     if not text or not sealed:
+        _opened.pop((job.pk, session), None)
         raise ApplicationError(
             _("The signing session has expired; select the remaining tasks and sign them again."),
             code="session_expired",
         )
-    certificate = SignerCertificate.objects.get(pk=job.params["certificate"])
-    private_key = vault.open_for_session(
-        sealed=sealed, session=vault.SessionKey.from_text(text), label=_label(certificate)
-    )
-    return SigningKey.opened(certificate, private_key)
+    held = _opened.get((job.pk, session))
+    if held is None:
+        certificate = SignerCertificate.objects.get(pk=job.params["certificate"])
+        private_key = vault.open_for_session(
+            sealed=sealed, session=vault.SessionKey.from_text(text), label=_label(certificate)
+        )
+        _opened.clear()  # a worker runs one job at a time: an earlier job's key goes
+        held = _opened[(job.pk, session)] = SigningKey.opened(certificate, private_key)
+    return held
 
 
 def _run_item(job: Job, item: JobItem) -> dict[str, Any]:
@@ -134,7 +145,8 @@ def _run_item(job: Job, item: JobItem) -> dict[str, Any]:
 
 
 def _finish(job: Job) -> None:
-    """Forget the session: the key in the cache, the wrapped key in the job."""
+    """Forget the session: the key in the cache, the wrapped key in the job, the opened key in memory."""
+    _opened.pop((job.pk, str(job.params.get("session", ""))), None)
     cache.delete(_CACHE_PREFIX + str(job.params.get("session", "")))
     params = {k: v for k, v in job.params.items() if k != "sealed_key"}
     Job.objects.filter(pk=job.pk).update(params=params)
