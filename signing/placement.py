@@ -269,72 +269,75 @@ class _Page:
         line_width = 1.0
         path: list[tuple[float, float]] = []
         for operands, operator in operations:
-            if operator == b"q":
-                stack.append((ctm, text.copy(), fill_white, stroke_white, line_width))
-            elif operator == b"Q":
-                if stack:
-                    ctm, text, fill_white, stroke_white, line_width = stack.pop()
-            elif operator == b"cm":
-                ctm = _multiply(tuple(_numbers(operands)), ctm)  # type: ignore[arg-type]
-            elif operator == b"w":
-                line_width = float(operands[0])
-            elif operator in (b"g", b"rg", b"k", b"sc", b"scn", b"cs"):
-                fill_white = _is_white(operator, operands)
-            elif operator in (b"G", b"RG", b"K", b"SC", b"SCN", b"CS"):
-                stroke_white = _is_white(operator, operands)
-            elif operator in (b"m", b"l"):
-                path.append(self._point(ctm, *_numbers(operands[:2])))
-            elif operator in (b"c", b"v", b"y"):
-                values = _numbers(operands)
-                path.extend(self._point(ctm, values[i], values[i + 1]) for i in range(0, len(values) - 1, 2))
-            elif operator == b"re":
-                x, y, w, h = _numbers(operands)
-                path.extend([self._point(ctm, x, y), self._point(ctm, x + w, y + h)])
-                path.extend([self._point(ctm, x + w, y), self._point(ctm, x, y + h)])
-            elif operator in (b"S", b"s", b"f", b"F", b"f*", b"B", b"B*", b"b", b"b*", b"n"):
-                stroked = operator in (b"S", b"s", b"B", b"B*", b"b", b"b*")
-                filled = operator not in (b"S", b"s", b"n")
-                if path and ((stroked and not stroke_white) or (filled and not fill_white)):
-                    reach = line_width / 2 if stroked else 0.0
-                    xs, ys = [p[0] for p in path], [p[1] for p in path]
-                    self.rects.append((min(xs) - reach, min(ys) - reach, max(xs) + reach, max(ys) + reach))
-                path = []
-            elif operator == b"BT":
-                text.matrix = text.line = _IDENTITY
-            elif operator == b"Tf":
-                text.font = self._font(resources, str(operands[0]))
-                text.size = float(operands[1])
-            elif operator == b"Tc":
-                text.char_spacing = float(operands[0])
-            elif operator == b"Tw":
-                text.word_spacing = float(operands[0])
-            elif operator == b"Tz":
-                text.scale = float(operands[0]) / 100
-            elif operator == b"TL":
-                text.leading = float(operands[0])
-            elif operator == b"Ts":
-                text.rise = float(operands[0])
-            elif operator in (b"Td", b"TD"):
-                tx, ty = _numbers(operands)
-                if operator == b"TD":
-                    text.leading = -ty
-                text.matrix = text.line = _multiply((1, 0, 0, 1, tx, ty), text.line)
-            elif operator == b"Tm":
-                text.matrix = text.line = tuple(_numbers(operands))  # type: ignore[assignment]
-            elif operator == b"T*":
-                text.matrix = text.line = _multiply((1, 0, 0, 1, 0, -text.leading), text.line)
-            elif operator in (b"Tj", b"TJ", b"'", b'"'):
-                if operator in (b"'", b'"'):
-                    if operator == b'"':
-                        text.word_spacing, text.char_spacing = float(operands[0]), float(operands[1])
+            try:
+                if operator == b"q":
+                    stack.append((ctm, text.copy(), fill_white, stroke_white, line_width))
+                elif operator == b"Q":
+                    if stack:
+                        ctm, text, fill_white, stroke_white, line_width = stack.pop()
+                elif operator == b"cm":
+                    ctm = _multiply(tuple(_numbers(operands)), ctm)  # type: ignore[arg-type]
+                elif operator == b"w":
+                    line_width = float(operands[0])
+                elif operator in (b"g", b"rg", b"k", b"sc", b"scn", b"cs"):
+                    fill_white = _is_white(operator, operands)
+                elif operator in (b"G", b"RG", b"K", b"SC", b"SCN", b"CS"):
+                    stroke_white = _is_white(operator, operands)
+                elif operator in (b"m", b"l"):
+                    path.append(self._point(ctm, *_numbers(operands[:2])))
+                elif operator in (b"c", b"v", b"y"):
+                    values = _numbers(operands)
+                    path.extend(self._point(ctm, values[i], values[i + 1]) for i in range(0, len(values) - 1, 2))
+                elif operator == b"re":
+                    x, y, w, h = _numbers(operands)
+                    path.extend([self._point(ctm, x, y), self._point(ctm, x + w, y + h)])
+                    path.extend([self._point(ctm, x + w, y), self._point(ctm, x, y + h)])
+                elif operator in (b"S", b"s", b"f", b"F", b"f*", b"B", b"B*", b"b", b"b*", b"n"):
+                    stroked = operator in (b"S", b"s", b"B", b"B*", b"b", b"b*")
+                    filled = operator not in (b"S", b"s", b"n")
+                    if path and ((stroked and not stroke_white) or (filled and not fill_white)):
+                        reach = line_width / 2 if stroked else 0.0
+                        xs, ys = [p[0] for p in path], [p[1] for p in path]
+                        self.rects.append((min(xs) - reach, min(ys) - reach, max(xs) + reach, max(ys) + reach))
+                    path = []
+                elif operator == b"BT":
+                    text.matrix = text.line = _IDENTITY
+                elif operator == b"Tf":
+                    text.font = self._font(resources, str(operands[0]))
+                    text.size = float(operands[1])
+                elif operator == b"Tc":
+                    text.char_spacing = float(operands[0])
+                elif operator == b"Tw":
+                    text.word_spacing = float(operands[0])
+                elif operator == b"Tz":
+                    text.scale = float(operands[0]) / 100
+                elif operator == b"TL":
+                    text.leading = float(operands[0])
+                elif operator == b"Ts":
+                    text.rise = float(operands[0])
+                elif operator in (b"Td", b"TD"):
+                    tx, ty = _numbers(operands)
+                    if operator == b"TD":
+                        text.leading = -ty
+                    text.matrix = text.line = _multiply((1, 0, 0, 1, tx, ty), text.line)
+                elif operator == b"Tm":
+                    text.matrix = text.line = tuple(_numbers(operands))  # type: ignore[assignment]
+                elif operator == b"T*":
                     text.matrix = text.line = _multiply((1, 0, 0, 1, 0, -text.leading), text.line)
-                self._show(text, ctm, operands[-1] if operator != b"TJ" else operands[0], operator == b"TJ")
-            elif operator == b"Do":
-                self._draw_object(resources, str(operands[0]), ctm, depth)
-            elif operator == b"BI":
-                self.rects.append(_bounds(ctm, 0, 0, 1, 1))
-            elif operator == b"sh":
-                self.rects.append((-1e6, -1e6, 1e6, 1e6))  # a shading fills the clip: the page is taken
+                elif operator in (b"Tj", b"TJ", b"'", b'"'):
+                    if operator in (b"'", b'"'):
+                        if operator == b'"':
+                            text.word_spacing, text.char_spacing = float(operands[0]), float(operands[1])
+                        text.matrix = text.line = _multiply((1, 0, 0, 1, 0, -text.leading), text.line)
+                    self._show(text, ctm, operands[-1] if operator != b"TJ" else operands[0], operator == b"TJ")
+                elif operator == b"Do":
+                    self._draw_object(resources, str(operands[0]), ctm, depth)
+                elif operator == b"BI":
+                    self.rects.append(_bounds(ctm, 0, 0, 1, 1))
+                elif operator == b"sh":
+                    self.rects.append((-1e6, -1e6, 1e6, 1e6))  # a shading fills the clip: the page is taken
+            except (ValueError, TypeError, IndexError, KeyError, AttributeError):
+                continue  # a malformed operator draws nothing, as in a viewer
 
     @staticmethod
     def _point(ctm: Matrix, x: float, y: float) -> tuple[float, float]:
