@@ -7,11 +7,10 @@ import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from asn1crypto import core as asn1_core
 from cryptography import x509
-from pyhanko.pdf_utils import generic
+from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.sign import fields, signers
@@ -26,6 +25,7 @@ from signing.cms import decode_cms, load_signed_data, verify_detached
 from signing.errors import PdfSigningError, RemoteSignatureError
 from signing.event_loop import run_blocking
 from signing.keys import Credential, certificate_fingerprint
+from signing.placement import free_box
 from signing.signer import CredentialSigner
 from signing.stamp import (
     DEFAULT_FONT_PATH,
@@ -42,9 +42,6 @@ from signing.trust import to_asn1
 # Room for the DER CMS of a remote signature: a chain of several RSA-4096 certificates, a
 # timestamp token and revocation data fit comfortably; the PDF holds it hex-encoded (twice the size).
 _REMOTE_CMS_RESERVED_BYTES = 32 * 1024
-
-_PAGE_MARGIN = 28
-_STAMP_GAP = 8
 
 
 @dataclass(frozen=True)
@@ -114,54 +111,6 @@ def _open_writer(pdf: bytes) -> IncrementalPdfFileWriter:
         raise PdfSigningError(f"not a readable PDF: {exc}") from None
 
 
-def _page_box(page: generic.DictionaryObject) -> tuple[float, float, float, float]:
-    node: Any = page
-    while node is not None:
-        for key in ("/CropBox", "/MediaBox"):
-            if key in node:
-                x0, y0, x1, y1 = (float(v) for v in node[key])
-                return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
-        node = node.get("/Parent")
-        node = node.get_object() if node is not None else None
-    # PDF's default page size is US Letter when nothing says otherwise.
-    return 0.0, 0.0, 612.0, 792.0
-
-
-def _occupied_rects(page: generic.DictionaryObject) -> list[tuple[float, float, float, float]]:
-    rects = []
-    for annot_ref in page.get("/Annots", generic.ArrayObject()):
-        annot = annot_ref.get_object()
-        if "/Rect" not in annot:
-            continue
-        x0, y0, x1, y1 = (float(v) for v in annot["/Rect"])
-        if x0 != x1 and y0 != y1:
-            rects.append((min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)))
-    return rects
-
-
-def _overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
-
-
-def _auto_box(writer: IncrementalPdfFileWriter, page_index: int) -> tuple[int, int, int, int]:
-    page_ref, _ = writer.find_page_for_modification(page_index)  # type: ignore[no-untyped-call]
-    page = page_ref.get_object()
-    left, bottom, right, top = _page_box(page)
-    occupied = _occupied_rects(page)
-    y = bottom + _PAGE_MARGIN
-    # Fill the page bottom-up, left to right, so each signer's stamp lands next to the
-    # previous one instead of on top of it.
-    while y + STAMP_HEIGHT <= top - _PAGE_MARGIN:
-        x = left + _PAGE_MARGIN
-        while x + STAMP_WIDTH <= right - _PAGE_MARGIN:
-            box = (x, y, x + STAMP_WIDTH, y + STAMP_HEIGHT)
-            if not any(_overlaps(box, rect) for rect in occupied):
-                return round(box[0]), round(box[1]), round(box[2]), round(box[3])
-            x += STAMP_WIDTH + _STAMP_GAP
-        y += STAMP_HEIGHT + _STAMP_GAP
-    raise PdfSigningError("no free place for the signature stamp on the page; pass an explicit box")
-
-
 def _page_count(writer: IncrementalPdfFileWriter) -> int:
     return int(writer.root["/Pages"]["/Count"])
 
@@ -175,14 +124,32 @@ def _resolve_page(writer: IncrementalPdfFileWriter, page: int) -> int:
 
 
 def _field_spec(
-    writer: IncrementalPdfFileWriter, field_name: str, page: int, box: tuple[int, int, int, int] | None
+    writer: IncrementalPdfFileWriter,
+    pdf: bytes,
+    field_name: str,
+    page: int | None,
+    box: tuple[int, int, int, int] | None,
 ) -> fields.SigFieldSpec:
-    page_index = _resolve_page(writer, page)
     if box is None:
-        box = _auto_box(writer, page_index)
+        # One way to place a stamp: on blank paper (signing.placement), the first page before the last.
+        pages = (0, -1) if page is None else (_resolve_page(writer, page),)
+        placed = free_box(pdf, width=STAMP_WIDTH, height=STAMP_HEIGHT, pages=pages)
+        if placed is None:
+            raise PdfSigningError("no free place for the signature stamp on the page; pass an explicit box")
+        page_index, box = placed
     elif not (box[0] < box[2] and box[1] < box[3]):
         raise PdfSigningError(f"stamp box must be (x1, y1, x2, y2) with x1 < x2 and y1 < y2, got {box}")
+    else:
+        page_index = _resolve_page(writer, -1 if page is None else page)
     return fields.SigFieldSpec(sig_field_name=field_name, on_page=page_index, box=box)
+
+
+def _reserved_hex_digits(credential: Credential, *, timestamped: bool) -> int:
+    # Room for the CMS, worked out from what goes in it: the certificates, 4 KiB for the signed attributes and
+    # the signature value, 12 KiB for a timestamp token with its chain. Left to itself pyHanko estimates it by
+    # signing a first time (half of a signature's time); the PDF holds it hex-encoded (two digits a byte).
+    certificates = sum(len(c.public_bytes(Encoding.DER)) for c in (credential.certificate, *credential.chain))
+    return 2 * (certificates + 4096 + (12288 if timestamped else 0))
 
 
 def _check_field_name(field_name: str) -> None:
@@ -201,11 +168,15 @@ def sign_pdf(
     location: str | None = None,
     tsa_url: str | None = None,
     qr_url: str | None = None,
-    page: int = -1,
+    page: int | None = None,
     box: tuple[int, int, int, int] | None = None,
     font_path: str | None = None,
 ) -> bytes:
-    """Sign a PDF as an incremental update (PAdES-B-B, or B-T with a TSA) with a visible stamp."""
+    """Sign a PDF as an incremental update (PAdES-B-B, or B-T with a TSA) with a visible stamp.
+
+    The stamp goes to `box` on `page` when given, else to blank paper found by signing.placement (on `page`, or
+    the first page, else the last).
+    """
     _check_field_name(field_name)
     writer = _open_writer(pdf)
     template, params = stamp_text_params(stamp=stamp, qr_url=qr_url)
@@ -222,11 +193,18 @@ def sign_pdf(
         signer=CredentialSigner(credential),
         timestamper=HTTPTimeStamper(tsa_url) if tsa_url else None,
         stamp_style=style,
-        new_field_spec=_field_spec(writer, field_name, page, box),
+        new_field_spec=_field_spec(writer, pdf, field_name, page, box),
     )
     output = io.BytesIO()
     try:
-        run_blocking(pdf_signer.async_sign_pdf(writer, appearance_text_params=params, output=output))
+        run_blocking(
+            pdf_signer.async_sign_pdf(
+                writer,
+                bytes_reserved=_reserved_hex_digits(credential, timestamped=bool(tsa_url)),
+                appearance_text_params=params,
+                output=output,
+            )
+        )
     except TimestampRequestError as exc:
         raise PdfSigningError(f"the timestamp server {tsa_url} did not answer: {exc}") from exc
     except SigningError as exc:
@@ -243,7 +221,7 @@ def prepare_remote_signature(
     reason: str | None = None,
     location: str | None = None,
     qr_url: str | None = None,
-    page: int = -1,
+    page: int | None = None,
     box: tuple[int, int, int, int] | None = None,
     font_path: str | None = None,
 ) -> PreparedRemoteSignature:
@@ -270,7 +248,7 @@ def prepare_remote_signature(
         metadata,
         signer=external,
         stamp_style=style,
-        new_field_spec=_field_spec(writer, field_name, page, box),
+        new_field_spec=_field_spec(writer, pdf, field_name, page, box),
     )
     output = io.BytesIO()
     try:

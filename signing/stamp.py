@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import segno
+from fontTools import subset
+from fontTools.ttLib import TTFont
 from pyhanko.pdf_utils import generic, layout
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulator, GlyphAccumulatorFactory
 from pyhanko.pdf_utils.text import TextBoxStyle
@@ -84,10 +86,34 @@ class StampText:
         )
 
 
+# What a stamp writes: names, positions and labels in Kazakh, Russian and English (Cyrillic with the Kazakh letters,
+# Latin with the Kazakh Latin alphabet's), digits, punctuation, №. pyHanko loads the whole font for every
+# signature and decodes its OpenType layout tables only to drop them from the embedded subset: with DejaVu Sans
+# (6,000 glyphs) that was most of a signature's time. The font is cut down to these once per process instead;
+# the stamp needs no layout features (Kazakh and Russian letters are whole glyphs).
+_STAMP_CHARACTERS = [
+    *range(0x20, 0x7F),  # Basic Latin
+    *range(0xA0, 0x180),  # Latin-1 Supplement, Latin Extended-A
+    *range(0x400, 0x530),  # Cyrillic, Cyrillic Supplement
+    *range(0x2010, 0x2040),  # dashes, quotation marks, bullets
+    0x2116,  # №
+]
+
+
 @functools.lru_cache(maxsize=4)
 def _font_bytes(path: str) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read()
+    options = subset.Options()
+    options.layout_features = []
+    options.drop_tables += ["GSUB", "GPOS", "GDEF", "FFTM"]
+    options.name_IDs = ["*"]
+    options.notdef_outline = True
+    font = TTFont(path)
+    subsetter = subset.Subsetter(options=options)
+    subsetter.populate(unicodes=_STAMP_CHARACTERS)
+    subsetter.subset(font)
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()
 
 
 def _number(value: int) -> generic.NumberObject:

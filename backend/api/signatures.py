@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from django.urls import path
@@ -20,7 +21,7 @@ from backend.api.throttling import AddressThrottle
 from backend.core.exceptions import Forbidden, NotFound, ValidationFailed
 from backend.core.http import authenticated_user
 from backend.documents.models import GeneratedDocument
-from backend.signatures import selectors, services
+from backend.signatures import selectors, services, task_signing
 from backend.signatures.models import PublishedDocument, SignerCertificate
 from backend.workflow.selectors import instances_for
 
@@ -82,6 +83,7 @@ class CmsSignatureSerializer(serializers.Serializer):
     signature = serializers.IntegerField()
     certificate = serializers.CharField(help_text="The signer certificate's fingerprint.")
     signed_at = serializers.DateTimeField()
+    task_completed = serializers.BooleanField(help_text="This signature completed the signer's signature task.")
 
 
 class VerifyUploadApi(APIView):
@@ -184,30 +186,68 @@ class AnnulApi(APIView):
 
 
 class CmsInput(serializers.Serializer):
-    cms = serializers.CharField(help_text="Base64 CMS as NCALayer returns it (detached, over the document's PDF).")
+    cms = serializers.CharField(
+        help_text="Base64 CMS as NCALayer returns it: detached, over the document's PDF, or over the bytes "
+        "`cms-signature/prepare/` gave (then with its `token`)."
+    )
+    token = serializers.CharField(
+        required=False, allow_blank=True, help_text="From `cms-signature/prepare/`: the signature goes into the PDF."
+    )
+
+
+def _visible_document(request: Request, pk: int) -> tuple[Any, GeneratedDocument]:
+    user = authenticated_user(request)
+    document = GeneratedDocument.objects.filter(pk=pk, status=GeneratedDocument.Status.READY).first()
+    if (
+        document is None
+        or document.instance_id is None
+        or not instances_for(user).filter(pk=document.instance_id).exists()
+    ):
+        raise NotFound(_("There is no such document."))
+    return user, document
+
+
+class PreparedSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    content = serializers.CharField(help_text="Base64 of the exact bytes NCALayer signs (decode: true).")
+
+
+class CmsPrepareApi(APIView):
+    """For the holder of the document's signature task: the stamp placed, and the bytes NCALayer is to sign."""
+
+    @extend_schema(request=None, responses={200: PreparedSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        user, document = _visible_document(request, pk)
+        token, data = task_signing.task_document_prepare(document=document, user=user)
+        return Response({"token": token, "content": base64.b64encode(data).decode("ascii")})
 
 
 class CmsSignatureApi(APIView):
-    """Record a signature made on the signer's own computer (NCALayer) over a document they can see."""
+    """Record a signature made on the signer's own computer (NCALayer) over a document they can see.
+
+    With the `token` of `prepare/` the CMS goes into the PDF as the holder's signature of their signature task,
+    which completes once all its documents are signed; without it the CMS is kept beside the document.
+    """
 
     @extend_schema(request=CmsInput, responses={201: CmsSignatureSerializer})
     def post(self, request: Request, pk: int) -> Response:
-        user = authenticated_user(request)
-        document = GeneratedDocument.objects.filter(pk=pk, status=GeneratedDocument.Status.READY).first()
-        if (
-            document is None
-            or document.instance_id is None
-            or not instances_for(user).filter(pk=document.instance_id).exists()
-        ):
-            raise NotFound(_("There is no such document."))
+        user, document = _visible_document(request, pk)
         given = CmsInput(data=request.data)
         given.is_valid(raise_exception=True)
-        signature = services.cms_signature_accept(document=document, signer=user, cms=given.validated_data["cms"])
+        cms, token = given.validated_data["cms"], given.validated_data.get("token", "")
+        completed = None
+        if token:
+            signature, completed = task_signing.task_document_sign_cms(
+                document=document, user=user, token=token, cms=cms
+            )
+        else:
+            signature = services.cms_signature_accept(document=document, signer=user, cms=cms)
         return Response(
             {
                 "signature": signature.pk,
                 "certificate": signature.certificate_fingerprint,
                 "signed_at": signature.signed_at,
+                "task_completed": completed is not None,
             },
             status=201,
         )
@@ -220,4 +260,5 @@ urlpatterns = [
     path("signatures/certificates/", CertificateListApi.as_view(), name="certificates"),
     path("signatures/certificates/<int:pk>/revoke/", CertificateRevokeApi.as_view(), name="certificate-revoke"),
     path("documents/<int:pk>/cms-signature/", CmsSignatureApi.as_view(), name="document-cms-signature"),
+    path("documents/<int:pk>/cms-signature/prepare/", CmsPrepareApi.as_view(), name="document-cms-prepare"),
 ]

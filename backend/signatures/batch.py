@@ -28,14 +28,13 @@ from backend.accounts.models import User
 from backend.core.exceptions import ApplicationError, ValidationFailed
 from backend.core.jobs import job_start, register_job_kind
 from backend.core.models import Job, JobItem, in_each_language
-from backend.workflow import forms
 from backend.workflow.models import HumanTask
 from backend.workflow.selectors import visible_task
 from signing import vault
 
 from .keyring import SigningKey, signing_key_open
 from .models import SignerCertificate
-from .task_signing import is_seal_task, signing_check, task_sign_with_key
+from .task_signing import is_seal_task, signing_check, signing_form_data, task_sign_with_key
 
 KIND = "batch_sign"
 MAX_BATCH = 500
@@ -45,17 +44,6 @@ _CACHE_PREFIX = "qujat:signing-session:"
 
 def _label(certificate: SignerCertificate) -> str:
     return f"{certificate.fingerprint}:{certificate.user_id}"
-
-
-def batch_data(schema: dict[str, Any]) -> dict[str, Any]:
-    """What the batch submits on each task's form: the confirmations and the "sign" decision, nothing else."""
-    data: dict[str, Any] = {}
-    for name, spec in (schema.get("properties") or {}).items():
-        if spec.get("const") is True:
-            data[name] = True
-        elif "sign" in (spec.get("enum") or []):
-            data[name] = "sign"
-    return data
 
 
 def signable_tasks(*, user: User, task_ids: list[int]) -> tuple[list[HumanTask], dict[int, str]]:
@@ -103,7 +91,7 @@ def batch_sign_start(*, user: User, task_ids: list[int], passphrase: str) -> Job
     session_name = secrets.token_urlsafe(24)
     cache.set(_CACHE_PREFIX + session_name, session.as_text(), timeout=int(SESSION_TTL.total_seconds()))
     sealed = vault.seal_for_session(key=key.credential.private_key, session=session, label=_label(key.certificate))
-    data = {task.pk: batch_data(task.instance.definition.forms.get(task.spec_id, forms.EMPTY_FORM)) for task in tasks}
+    data = {task.pk: signing_form_data(task) for task in tasks}
     return job_start(
         kind=KIND,
         owner=user,
@@ -119,19 +107,30 @@ def batch_sign_start(*, user: User, task_ids: list[int], passphrase: str) -> Job
     )
 
 
+# The key a worker opened for the job it is running, kept in its memory for the job's other items (opened once
+# per job, not per document); only while the session lasts in the cache, and forgotten when the job ends.
+_opened: dict[tuple[int, str], SigningKey] = {}
+
+
 def _key_for(job: Job) -> SigningKey:
-    text = cache.get(_CACHE_PREFIX + str(job.params.get("session", "")))
+    session = str(job.params.get("session", ""))
+    text = cache.get(_CACHE_PREFIX + session)
     sealed = job.params.get("sealed_key", "")
     if not text or not sealed:
+        _opened.pop((job.pk, session), None)
         raise ApplicationError(
             _("The signing session has expired; select the remaining tasks and sign them again."),
             code="session_expired",
         )
-    certificate = SignerCertificate.objects.get(pk=job.params["certificate"])
-    private_key = vault.open_for_session(
-        sealed=sealed, session=vault.SessionKey.from_text(text), label=_label(certificate)
-    )
-    return SigningKey.opened(certificate, private_key)
+    held = _opened.get((job.pk, session))
+    if held is None:
+        certificate = SignerCertificate.objects.get(pk=job.params["certificate"])
+        private_key = vault.open_for_session(
+            sealed=sealed, session=vault.SessionKey.from_text(text), label=_label(certificate)
+        )
+        _opened.clear()  # a worker runs one job at a time: an earlier job's key goes
+        held = _opened[(job.pk, session)] = SigningKey.opened(certificate, private_key)
+    return held
 
 
 def _run_item(job: Job, item: JobItem) -> dict[str, Any]:
@@ -146,7 +145,8 @@ def _run_item(job: Job, item: JobItem) -> dict[str, Any]:
 
 
 def _finish(job: Job) -> None:
-    """Forget the session: the key in the cache, the wrapped key in the job."""
+    """Forget the session: the key in the cache, the wrapped key in the job, the opened key in memory."""
+    _opened.pop((job.pk, str(job.params.get("session", ""))), None)
     cache.delete(_CACHE_PREFIX + str(job.params.get("session", "")))
     params = {k: v for k, v in job.params.items() if k != "sealed_key"}
     Job.objects.filter(pk=job.pk).update(params=params)

@@ -7,12 +7,16 @@ sealed for one batch, see batch.py); the server-wide key-encryption key opens on
 
 from __future__ import annotations
 
+import base64
 import hashlib
-from datetime import UTC
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, timedelta
 from typing import Any
 
 from cryptography import x509
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -24,11 +28,11 @@ from backend.core.exceptions import ApplicationError, Conflict, ValidationFailed
 from backend.core.files import file_written
 from backend.documents.models import GeneratedDocument
 from backend.workflow.history import history_record
-from signing import keys, placement, qr
+from signing import keys, qr
 from signing.cms import verify_detached
-from signing.errors import CredentialError, PdfSigningError, WrongPasswordError
-from signing.pades import sign_pdf
-from signing.stamp import STAMP_HEIGHT, STAMP_WIDTH, StampText
+from signing.errors import CredentialError, PdfSigningError, RemoteSignatureError, WrongPasswordError
+from signing.pades import RemoteSigningState, finish_remote_signature, prepare_remote_signature, sign_pdf
+from signing.stamp import StampText
 
 from .keyring import SigningKey, SigningUnavailable, kek, signing_certificate
 from .models import Authority, PublishedDocument, Signature, SignerCertificate, TrustAnchor
@@ -304,66 +308,52 @@ def _signed_source(published: PublishedDocument) -> bytes:
         return handle.read()
 
 
-@transaction.atomic
-def document_sign(
-    *,
-    published: PublishedDocument,
-    signer: User,
-    key: SigningKey,
-    language: str,
-    position: str = "",
-    reason: str = "",
-    seal: bool = False,
-) -> Signature:
-    """Add the signer's PAdES signature (an incremental update; earlier signatures stay valid).
+@dataclass(frozen=True)
+class _Sheet:
+    """What the next signature on a published document carries, whichever way it is made."""
 
-    `key` is the signer's own key opened with their passphrase in this request (keyring.signing_key_open);
-    with `seal` it is the university's e-seal opened by its custodian, and the stamp names the university.
-    """
+    published: PublishedDocument
+    language: str
+    shown_as: str  # the position on the stamp and in the record (or the e-seal's name)
+    stamp: StampText
+    field_name: str
+    source: bytes
+    qr_url: str | None
+
+
+def _sheet(*, published: PublishedDocument, signer: User, language: str, position: str, seal: bool) -> _Sheet:
     published = PublishedDocument.objects.select_for_update().select_related("document").get(pk=published.pk)
     document = published.document
     if published.status != PublishedDocument.Status.VALID:
         raise Conflict(_("An annulled document cannot be signed."))
     if document.status != GeneratedDocument.Status.READY:
         raise Conflict(_("The document is not generated yet."))
-    if key.user_id != signer.pk or key.certificate.is_seal != seal:
-        raise ValidationFailed(_("This key is not the signer's."), code="wrong_key", fields={"passphrase": []})
-    certificate = SignerCertificate.objects.get(pk=key.certificate.pk)
-    if certificate.revoked or certificate.not_after <= timezone.now():
-        raise ValidationFailed(
-            _("The signing certificate is revoked or expired."), code="no_certificate", fields={"passphrase": []}
-        )
-    credential = key.credential
     organisation = _organisation()
     language = language if language in ("kk", "ru", "en") else "ru"
     # Every line of the document in its one language, the stamp's position line included.
     position = position_in(position or signer.position, language)
-    first = not published.signed_pdf
     count = Signature.objects.filter(document=document, kind=Signature.Kind.PADES).count()
-    source = _signed_source(published)
-    try:
-        # The stamp (and the QR code) go where a reader looks, on blank paper: the first page's reserved area,
-        # else a blank place on the last page; never over text or an earlier stamp.
-        placed = placement.free_box(source, width=STAMP_WIDTH, height=STAMP_HEIGHT)
-        signed = sign_pdf(
-            pdf=source,
-            credential=credential,
-            stamp=StampText.for_language(
-                language=language,
-                signer_name=seal_name(organisation, language) if seal else signer.full_name,
-                position="" if seal else position,
-                organisation=organisation,
-            ),
-            field_name=f"Signature{count + 1}",
-            reason=reason or None,
-            location=settings.QUJAT_UNIVERSITY_CITY,
-            tsa_url=settings.QUJAT_TSA_URL or None,
-            qr_url=verification_url(published) if first else None,
-            page=placed[0] if placed else -1,
-            box=placed[1] if placed else None,
-        )
-    except PdfSigningError as error:
-        raise ApplicationError(_("The document could not be signed: %(error)s") % {"error": error}) from error
+    return _Sheet(
+        published=published,
+        language=language,
+        shown_as=seal_name(organisation, language) if seal else position,
+        stamp=StampText.for_language(
+            language=language,
+            signer_name=seal_name(organisation, language) if seal else signer.full_name,
+            position="" if seal else position,
+            organisation=organisation,
+        ),
+        field_name=f"Signature{count + 1}",
+        source=_signed_source(published),
+        qr_url=None if published.signed_pdf else verification_url(published),
+    )
+
+
+def _signed_record(
+    *, sheet: _Sheet, signer: User, certificate: SignerCertificate, signed: bytes, seal: bool, cms: bytes | None = None
+) -> Signature:
+    """Keep the newly signed PDF, the signature and its history event (in the caller's transaction)."""
+    published, document = sheet.published, sheet.published.document
     now = timezone.now()
     sha256 = hashlib.sha256(signed).hexdigest()
     old = published.signed_pdf.name if published.signed_pdf else ""
@@ -380,10 +370,11 @@ def document_sign(
         signer=signer,
         certificate=certificate,
         certificate_fingerprint=certificate.fingerprint,
-        position=seal_name(organisation, language) if seal else position,
+        position=sheet.shown_as,
         signed_at=now,
-        document_sha256=hashlib.sha256(source).hexdigest(),
-        field_name=f"Signature{count + 1}",
+        document_sha256=hashlib.sha256(sheet.source).hexdigest(),
+        field_name=sheet.field_name,
+        cms=cms,
     )
     if document.instance is not None:
         history_record(
@@ -400,6 +391,112 @@ def document_sign(
                 "e_seal": seal,
             },
         )
+    return signature
+
+
+@transaction.atomic
+def document_sign(
+    *,
+    published: PublishedDocument,
+    signer: User,
+    key: SigningKey,
+    language: str,
+    position: str = "",
+    reason: str = "",
+    seal: bool = False,
+) -> Signature:
+    """Add the signer's PAdES signature (an incremental update; earlier signatures stay valid).
+
+    `key` is the signer's own key opened with their passphrase in this request (keyring.signing_key_open);
+    with `seal` it is the university's e-seal opened by its custodian, and the stamp names the university.
+    """
+    sheet = _sheet(published=published, signer=signer, language=language, position=position, seal=seal)
+    if key.user_id != signer.pk or key.certificate.is_seal != seal:
+        raise ValidationFailed(_("This key is not the signer's."), code="wrong_key", fields={"passphrase": []})
+    certificate = SignerCertificate.objects.get(pk=key.certificate.pk)
+    if certificate.revoked or certificate.not_after <= timezone.now():
+        raise ValidationFailed(
+            _("The signing certificate is revoked or expired."), code="no_certificate", fields={"passphrase": []}
+        )
+    try:
+        # The stamp (and the QR code) go where a reader looks, on blank paper (signing.placement): the first
+        # page's reserved area, else a blank place on the last page; never over text or an earlier stamp.
+        signed = sign_pdf(
+            pdf=sheet.source,
+            credential=key.credential,
+            stamp=sheet.stamp,
+            field_name=sheet.field_name,
+            reason=reason or None,
+            location=settings.QUJAT_UNIVERSITY_CITY,
+            tsa_url=settings.QUJAT_TSA_URL or None,
+            qr_url=sheet.qr_url,
+        )
+    except PdfSigningError as error:
+        raise ApplicationError(_("The document could not be signed: %(error)s") % {"error": error}) from error
+    return _signed_record(sheet=sheet, signer=signer, certificate=certificate, signed=signed, seal=seal)
+
+
+# A PDF prepared for a signature made in NCALayer waits here between the two requests (stamp placed, digest fixed).
+REMOTE_TTL = timedelta(minutes=20)
+_REMOTE_PREFIX = "qujat:remote-signature:"
+
+
+@transaction.atomic
+def document_sign_prepare(
+    *, published: PublishedDocument, signer: User, language: str, position: str = "", reason: str = ""
+) -> tuple[str, bytes]:
+    """Place the signer's stamp in a copy of the PDF and return (token, the exact bytes NCALayer must sign)."""
+    sheet = _sheet(published=published, signer=signer, language=language, position=position, seal=False)
+    try:
+        prepared = prepare_remote_signature(
+            pdf=sheet.source,
+            stamp=sheet.stamp,
+            field_name=sheet.field_name,
+            reason=reason or None,
+            location=settings.QUJAT_UNIVERSITY_CITY,
+            qr_url=sheet.qr_url,
+        )
+    except PdfSigningError as error:
+        raise ApplicationError(_("The document could not be signed: %(error)s") % {"error": error}) from error
+    token = secrets.token_urlsafe(24)
+    entry = {
+        "user": signer.pk,
+        "published": sheet.published.pk,
+        "source": hashlib.sha256(sheet.source).hexdigest(),
+        "language": sheet.language,
+        "position": position,
+        "state": base64.b64encode(prepared.state.to_bytes()).decode("ascii"),
+    }
+    cache.set(_REMOTE_PREFIX + token, entry, timeout=int(REMOTE_TTL.total_seconds()))
+    return token, prepared.state.signed_bytes()
+
+
+@transaction.atomic
+def document_sign_finish(*, published: PublishedDocument, signer: User, token: str, cms: str | bytes) -> Signature:
+    """Check the CMS NCALayer made over the prepared bytes (as cms_signature_accept does) and embed it in the PDF."""
+    entry = cache.get(_REMOTE_PREFIX + token)
+    raw = cms.encode() if isinstance(cms, str) else cms
+    if entry is None or entry["user"] != signer.pk or entry["published"] != published.pk:
+        done = Signature.objects.filter(document_id=published.document_id, signer=signer, cms=raw).first()
+        if done is not None:
+            return done  # the same signature posted again: already in the PDF
+        message = _("The signing session has expired; press the button again.")
+        raise ValidationFailed(message, code="session_expired", fields={"cms": [message]})
+    position = entry["position"]
+    sheet = _sheet(published=published, signer=signer, language=entry["language"], position=position, seal=False)
+    if hashlib.sha256(sheet.source).hexdigest() != entry["source"]:
+        message = _("The document has been signed by someone else meanwhile; press the button again.")
+        raise ValidationFailed(message, code="document_changed", fields={"cms": [message]})
+    state = RemoteSigningState.from_bytes(base64.b64decode(entry["state"]))
+    _verdict, certificate = _cms_checked(content=state.signed_bytes(), signer=signer, cms=cms)
+    try:
+        signed = finish_remote_signature(
+            state=state, cms=cms, trust_roots=trust_roots(), expected_iin=signer.iin or None
+        )
+    except RemoteSignatureError as error:
+        raise ValidationFailed(str(error), code="invalid_signature", fields={"cms": [str(error)]}) from error
+    signature = _signed_record(sheet=sheet, signer=signer, certificate=certificate, signed=signed, seal=False, cms=raw)
+    transaction.on_commit(lambda: cache.delete(_REMOTE_PREFIX + token))
     return signature
 
 
@@ -433,11 +530,8 @@ def document_annul(*, published: PublishedDocument, reason: str, by: User) -> Pu
     return published
 
 
-@transaction.atomic
-def cms_signature_accept(*, document: GeneratedDocument, signer: User, cms: str | bytes) -> Signature:
-    """A signature made on the signer's own computer (NCALayer): checked, then recorded with its certificate."""
-    with document.pdf.open("rb") as handle:
-        content = handle.read()
+def _cms_checked(*, content: bytes, signer: User, cms: str | bytes) -> tuple[Any, SignerCertificate]:
+    """The check of a CMS made on the signer's computer: content, chain, key usage, validity, IIN, whose key."""
     verdict = verify_detached(cms=cms, trust_roots=trust_roots(), content=content, expected_iin=signer.iin or None)
     if not verdict.valid or verdict.certificate is None:
         codes = [problem_code(problem) for problem in verdict.problems]
@@ -459,6 +553,15 @@ def cms_signature_accept(*, document: GeneratedDocument, signer: User, cms: str 
         )
     if certificate.revoked:
         raise ValidationFailed(_("The certificate has been revoked."), fields={"cms": [_("Revoked certificate.")]})
+    return verdict, certificate
+
+
+@transaction.atomic
+def cms_signature_accept(*, document: GeneratedDocument, signer: User, cms: str | bytes) -> Signature:
+    """A signature made on the signer's own computer (NCALayer): checked, then recorded with its certificate."""
+    with document.pdf.open("rb") as handle:
+        content = handle.read()
+    verdict, certificate = _cms_checked(content=content, signer=signer, cms=cms)
     raw = cms.encode() if isinstance(cms, str) else cms
     signed_at = verdict.signing_time or timezone.now()
     signature = Signature.objects.create(
@@ -466,7 +569,7 @@ def cms_signature_accept(*, document: GeneratedDocument, signer: User, cms: str 
         kind=Signature.Kind.CMS,
         signer=signer,
         certificate=certificate,
-        certificate_fingerprint=fingerprint,
+        certificate_fingerprint=certificate.fingerprint,
         position=signer.position,
         signed_at=signed_at if signed_at.tzinfo else signed_at.replace(tzinfo=UTC),
         document_sha256=hashlib.sha256(content).hexdigest(),
@@ -477,6 +580,6 @@ def cms_signature_accept(*, document: GeneratedDocument, signer: User, cms: str 
             instance=document.instance,
             kind="signed",
             actor=signer,
-            payload={"document": document.pk, "kind": "cms", "certificate": fingerprint},
+            payload={"document": document.pk, "kind": "cms", "certificate": certificate.fingerprint},
         )
     return signature

@@ -16,13 +16,14 @@ from django.utils.translation import gettext as _
 from backend.accounts.models import User
 from backend.core.exceptions import Conflict, Forbidden, ValidationFailed
 from backend.documents.models import GeneratedDocument
+from backend.workflow import forms
 from backend.workflow import services as workflow
 from backend.workflow.models import HumanTask, Purpose
 from backend.workflow.selectors import acting_capacity, purpose_of, visible_task
 
 from .keyring import SigningKey, signing_key_open
 from .models import PublishedDocument, Signature
-from .services import document_publish, document_sign, public_name
+from .services import document_publish, document_sign, document_sign_finish, document_sign_prepare, public_name
 
 # Completing a signature task without a signature is only the way out of it (e.g. withdrawing the request).
 DECLINE_DECISIONS = frozenset({"withdraw"})
@@ -65,19 +66,22 @@ def signing_check(task: HumanTask, user: User) -> list[GeneratedDocument]:
     return documents
 
 
+def _publication(document: GeneratedDocument, user: User) -> PublishedDocument:
+    return PublishedDocument.objects.filter(document=document).first() or document_publish(
+        document=document,
+        holder=None,
+        holder_public_name=public_name(
+            last_name=user.last_name, first_name=user.first_name, patronymic=user.patronymic
+        ),
+    )
+
+
 def _sign_documents(task: HumanTask, user: User, key: SigningKey, documents: list[GeneratedDocument]) -> None:
     for document in documents:
-        if Signature.objects.filter(document=document, signer=user, kind=Signature.Kind.PADES).exists():
+        if _signed_by(document, user):
             continue  # signed already in this step (a retried request)
-        published = PublishedDocument.objects.filter(document=document).first() or document_publish(
-            document=document,
-            holder=None,
-            holder_public_name=public_name(
-                last_name=user.last_name, first_name=user.first_name, patronymic=user.patronymic
-            ),
-        )
         document_sign(
-            published=published,
+            published=_publication(document, user),
             signer=user,
             key=key,
             language=document.language,
@@ -100,6 +104,87 @@ def is_seal_task(task: HumanTask) -> bool:
     """A step signed with the university's e-seal (its `seal` property), by the seal's custodian."""
     routing = task.instance.definition.routing or {}
     return str(routing.get("tasks", {}).get(task.spec_id, {}).get("properties", {}).get("seal", "")) == "true"
+
+
+def signing_form_data(task: HumanTask) -> dict[str, Any]:
+    """What signing submits on a task's form without the form (a batch, NCALayer): confirmations and "sign"."""
+    schema = task.instance.definition.forms.get(task.spec_id, forms.EMPTY_FORM)
+    data: dict[str, Any] = {}
+    for name, spec in (schema.get("properties") or {}).items():
+        if spec.get("const") is True:
+            data[name] = True
+        elif "sign" in (spec.get("enum") or []):
+            data[name] = "sign"
+    return data
+
+
+def signature_task_of(document: GeneratedDocument, user: User) -> HumanTask | None:
+    """The open signature task of the document's case that holds this document and that the user acts on."""
+    if document.instance_id is None:
+        return None
+    tasks = HumanTask.objects.filter(instance_id=document.instance_id, status=HumanTask.Status.OPEN).select_related(
+        "instance__definition"
+    )
+    for task in tasks.order_by("pk"):
+        if (
+            is_signature_task(task)
+            and acting_capacity(task, user)[0]
+            and any(d.pk == document.pk for d in documents_to_sign(task))
+        ):
+            return task
+    return None
+
+
+def _holder_task(document: GeneratedDocument, user: User) -> HumanTask:
+    task = signature_task_of(document, user)
+    if task is None:
+        raise Forbidden(_("This document is not waiting for your signature."))
+    if is_seal_task(task):
+        message = _("The university's e-seal is applied with its custodian's signing passphrase, not with NCALayer.")
+        raise ValidationFailed(message, code="seal_task", fields={"cms": [message]})
+    signing_check(task, user)
+    return task
+
+
+def task_document_prepare(*, document: GeneratedDocument, user: User) -> tuple[str, bytes]:
+    """For NCALayer: the task holder's stamp placed in the document; (token, the bytes NCALayer signs)."""
+    with transaction.atomic():
+        _holder_task(document, user)
+        return document_sign_prepare(
+            published=_publication(document, user),
+            signer=user,
+            language=document.language,
+            position=user.position,
+            reason=document.title,
+        )
+
+
+def task_document_sign_cms(
+    *, document: GeneratedDocument, user: User, token: str, cms: str
+) -> tuple[Signature, HumanTask | None]:
+    """NCALayer's CMS over the prepared document, into the PDF; the task completes once all its documents are
+    signed — exactly as with the passphrase (its own history events, the process's next steps), and only once."""
+    with transaction.atomic():
+        task = signature_task_of(document, user)
+        published = PublishedDocument.objects.filter(document=document).first()
+        if published is None:
+            raise Forbidden(_("This document is not waiting for your signature."))
+        if task is None:
+            # Posted again after the task completed: the same signature is answered, nothing is done twice.
+            done = Signature.objects.filter(document=document, signer=user, kind=Signature.Kind.PADES, cms=cms.encode())
+            if done.exists():
+                return done.get(), None
+            raise Forbidden(_("This document is not waiting for your signature."))
+        _holder_task(document, user)
+        signature = document_sign_finish(published=published, signer=user, token=token, cms=cms)
+        if not all(_signed_by(each, user) for each in documents_to_sign(task)):
+            return signature, None  # the task's other documents still wait for their signatures
+        data = signing_form_data(task)
+        return signature, workflow.task_complete(task_id=task.pk, user=user, data=data, signature_made=True)
+
+
+def _signed_by(document: GeneratedDocument, user: User) -> bool:
+    return Signature.objects.filter(document=document, signer=user, kind=Signature.Kind.PADES).exists()
 
 
 def task_sign(*, task_id: int, user: User, passphrase: str, data: Any) -> HumanTask:

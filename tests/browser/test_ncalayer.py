@@ -197,3 +197,56 @@ def test_the_client_uses_the_multi_sign_form_for_several_documents(
     roots = [nca["root"].certificate]
     for cms, content in zip(signatures, [b"first document", b"second document"], strict=True):
         assert verify_detached(cms=cms, trust_roots=roots, content=content, expected_iin=HEAD_IIN).valid
+
+
+@pytest.mark.converter
+def test_the_registrar_head_signs_her_transcript_task_with_ncalayer_and_the_task_is_completed(
+    transactional_demo: None,
+    nca: dict[str, Credential],
+    live_server: Any,
+    log_in: Any,
+    settings: Any,
+    console_errors: list[str],
+) -> None:
+    """On a signature task NCALayer signs the PDF with Qujat's stamp placed; the task completes and the case goes on."""
+    from playwright.sync_api import expect
+
+    from backend.signatures.services import trust_roots
+    from backend.transcripts.models import RegistryEntry, TranscriptRequest
+    from backend.workflow import services as workflow
+    from backend.workflow.models import HumanTask
+    from signing.verify import verify_pdf
+    from tests.conftest import user
+
+    trust_anchor_add(name="NCA RK test root", certificate_pem=certificate_to_pem(nca["root"].certificate))
+    User.objects.filter(username="registrar_head1").update(iin=HEAD_IIN)
+    instance = workflow.instance_start(
+        process_key="transcript_issuance", user=user("student1"), data={"reason": "Для стипендии", "language": "kk"}
+    )
+    review = HumanTask.objects.get(instance=instance, status=HumanTask.Status.OPEN)
+    workflow.task_complete(task_id=review.pk, user=user("registrar_staff1"), data={"decision": "approve"})
+    task = HumanTask.objects.get(instance=instance, status=HumanTask.Status.OPEN, spec_id="sign_registrar")
+    document = TranscriptRequest.objects.get(instance=instance).document
+    with NCALayerStandIn(nca["head"]) as ncalayer:
+        settings.QUJAT_NCALAYER_URL = ncalayer.url
+        page = log_in("registrar_head1", language="kk")
+        page.goto(f"{live_server.url}/tasks/{task.pk}/")
+        widget = page.get_by_test_id(f"ncalayer-sign-{document.pk}")
+        expect(widget).to_have_attribute("data-state", "ready")
+        widget.locator("[data-ncalayer-button]").click()
+        # The page reloads with the task completed by her, and no signing offered any more.
+        head = user("registrar_head1")
+        expect(page.get_by_test_id("task-status")).to_contain_text(head.last_name, timeout=30000)
+        expect(page.get_by_test_id(f"ncalayer-sign-{document.pk}")).to_have_count(0)
+
+    (request,) = ncalayer.requests
+    assert request["args"]["signerParams"]["iin"] == HEAD_IIN
+    task.refresh_from_db()
+    assert task.status == HumanTask.Status.COMPLETED
+    assert RegistryEntry.objects.get(request__instance=instance).signed_by.username == "registrar_head1"
+    with document.publication.signed_pdf.open("rb") as handle:
+        signed = handle.read()
+    # What NCALayer signed is the PDF with the stamp Qujat placed, and that signature is now in the PDF.
+    assert signed.startswith(base64.b64decode(request["args"]["data"])[:1000])
+    assert verify_pdf(pdf=signed, trust_roots=trust_roots()).valid
+    assert console_errors == []

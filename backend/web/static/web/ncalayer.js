@@ -134,7 +134,7 @@ export function attach(root) {
   const text = (name) => root.dataset[name] || "";
   const show = (state, message, details = []) => {
     root.dataset.state = state;
-    status.className = `ncalayer-status small mt-2 ${state === "accepted" ? "text-success" : state === "working" ? "text-body-secondary" : "text-danger"}`;
+    status.className = `ncalayer-status small mt-2 ${state === "accepted" || state === "completed" ? "text-success" : state === "working" ? "text-body-secondary" : "text-danger"}`;
     status.replaceChildren(document.createTextNode(message));
     if (details.length) {
       const list = document.createElement("ul");
@@ -151,13 +151,35 @@ export function attach(root) {
     button.disabled = true;
     try {
       show("working", text("msgFetching"));
-      const response = await fetch(root.dataset.documentUrl, { credentials: "same-origin" });
-      if (!response.ok) throw new NCALayerError("document", `HTTP ${response.status}`);
-      const bytes = new Uint8Array(await response.arrayBuffer());
+      // On a signature task the server places the signer's stamp first and NCALayer signs those exact bytes, so
+      // the signature goes into the PDF; elsewhere NCALayer signs the document as it is.
+      const prepareUrl = root.dataset.prepareUrl;
+      let data;
+      let token = "";
+      if (prepareUrl) {
+        const prepared = await fetch(prepareUrl, {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { Accept: "application/json", "X-CSRFToken": csrfToken(root) },
+        });
+        const answer = await prepared.json().catch(() => ({}));
+        if (!prepared.ok) {
+          const reasons = Array.isArray(answer.fields?.cms) ? answer.fields.cms.map(String) : [];
+          show("refused", text("msgRefused"), reasons.length ? reasons : [String(answer.detail || `HTTP ${prepared.status}`)]);
+          button.disabled = false;
+          return;
+        }
+        data = answer.content;
+        token = answer.token;
+      } else {
+        const response = await fetch(root.dataset.documentUrl, { credentials: "same-origin" });
+        if (!response.ok) throw new NCALayerError("document", `HTTP ${response.status}`);
+        data = bytesToBase64(new Uint8Array(await response.arrayBuffer()));
+      }
       show("working", text("msgWaiting"));
       const [cms] = await signWithNCALayer({
         address: root.dataset.ncalayerAddress || DEFAULT_ADDRESS,
-        data: bytesToBase64(bytes),
+        data,
         locale: document.documentElement.lang,
         iin: root.dataset.iin,
       });
@@ -166,10 +188,16 @@ export function attach(root) {
         method: "POST",
         credentials: "same-origin",
         headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken(root) },
-        body: JSON.stringify({ cms }),
+        body: JSON.stringify(token ? { cms, token } : { cms }),
       });
       const answer = await posted.json().catch(() => ({}));
       if (posted.ok) {
+        if (answer.task_completed) {
+          // The task is done, as with the passphrase: the page shows it completed (and what comes next).
+          show("completed", text("msgCompleted"));
+          window.location.reload();
+          return;
+        }
         show("accepted", text("msgAccepted"));
         return;
       }
