@@ -74,6 +74,23 @@ def kept_database(suffix: str) -> Iterator[str]:
     yield f"PostgreSQL ({bench_name}, kept)"
 
 
+def setup_kept() -> None:
+    """As bench.database.setup_django, with the demo university seeded only the first time."""
+    os.environ["DJANGO_SETTINGS_MODULE"] = "backend.config.settings.test"
+    os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "false")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from backend.accounts.models import OrgUnit
+    from backend.demo.seed import seed_demo
+
+    if not OrgUnit.objects.filter(code="university").exists():
+        seed_demo()
+
+
 def seed_bulk(url: str) -> None:
     """100,000 finished or running cases with 10 chained events and one completed task each."""
     import psycopg
@@ -215,7 +232,10 @@ def main() -> None:
     with (kept_database if args.keep else bench_database)("cases_bench") as where:
         if not where.startswith("PostgreSQL"):
             raise SystemExit("Set DATABASE_URL=postgres://… (the benchmark is about PostgreSQL).")
-        setup_django()
+        if args.keep:
+            setup_kept()
+        else:
+            setup_django()
         from django.test import Client
 
         from backend.accounts.models import User

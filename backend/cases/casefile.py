@@ -356,6 +356,15 @@ def case_file(instance: ProcessInstance) -> CaseFile:
             for flow in diagram.flows_between(step.came_from, step.spec_id):
                 if "qj-taken" not in markers[flow.id]:
                     markers[flow.id].append("qj-taken")
+    events = list(timeline_events(instance))
+    if instance.status == ProcessInstance.Status.ERROR:
+        # A failed step leaves no trace in the engine state (it goes back to where it was before the step):
+        # the step that failed is the one the last incident names.
+        failed = next((e.payload.get("task") for e in reversed(events) if e.kind == "error" and e.payload), None)
+        if isinstance(failed, str) and failed in diagram.elements:
+            if "qj-failed" not in markers[failed]:
+                markers[failed].append("qj-failed")
+            current.append(failed)
     # What people did at each user task, and how long it took them (all runs together).
     specs: dict[int, str] = {}
     spent: dict[str, timedelta] = defaultdict(timedelta)
@@ -399,7 +408,6 @@ def case_file(instance: ProcessInstance) -> CaseFile:
                     data=[(n, str(values[n])) for n in read],
                 )
             )
-    events = list(timeline_events(instance))
     elements = _element_of_events(events, specs)
     documents = document_lines(instance)
     urls = {d.id: d.verification_url for d in documents}

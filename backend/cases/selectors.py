@@ -206,10 +206,10 @@ def cases_page(user: User, filters: CaseFilters) -> CasePage:
     pages = max(1, math.ceil(count / filters.page_size))
     number = min(filters.page, pages)
     start = (number - 1) * filters.page_size
-    # The page's ids first, from the sort's index alone; then those rows, joined with their process and requester.
-    ids = list(cases.values_list("pk", flat=True)[start : start + filters.page_size])
-    found = {case.pk: case for case in cases.only(*LIST_COLUMNS).filter(pk__in=ids).order_by()}
-    rows = [found[pk] for pk in ids]
+    # The page's ids are picked from the sort's index alone (an inner query), and only those rows are read and
+    # joined with their process and requester: a deep page skips index entries, not joined rows.
+    ids = cases.values("pk")[start : start + filters.page_size]
+    rows = list(cases.only(*LIST_COLUMNS).filter(pk__in=ids))
     return CasePage(
         filters=replace(filters, page=number), rows=rows, count=count, more=more, number=number, pages=pages
     )
