@@ -18,6 +18,7 @@ import json
 import os
 import platform
 import random
+import secrets
 import statistics
 import sys
 import tempfile
@@ -69,8 +70,15 @@ def kept_database(suffix: str) -> Iterator[str]:
         if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [bench_name]).fetchone() is None:
             admin.execute(f'CREATE DATABASE "{bench_name}"')
     os.environ["DATABASE_URL"] = f"{base}/{bench_name}"
-    os.environ["QUJAT_VAR_DIR"] = str(Path(tempfile.gettempdir()) / f"qujat-{bench_name}")
+    var = Path(tempfile.gettempdir()) / f"qujat-{bench_name}"
+    os.environ["QUJAT_VAR_DIR"] = str(var)
     os.environ.setdefault("QUJAT_ENV_FILE", "/nonexistent")
+    # The keys the kept database stores are wrapped under this benchmark's own key-encryption key, kept beside it.
+    kek = var / "key-encryption-key"
+    if not kek.exists():
+        var.mkdir(parents=True, exist_ok=True)
+        kek.write_text(secrets.token_urlsafe(48))
+    os.environ["QUJAT_KEY_ENCRYPTION_KEY"] = kek.read_text()
     yield f"PostgreSQL ({bench_name}, kept)"
 
 
