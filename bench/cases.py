@@ -1,9 +1,10 @@
 """Cases benchmark: the auditor's list among 100,000 cases and 1,000,000 history events, a 300-event case page,
 its integrity check and its evidence package, on PostgreSQL.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/cases.py [--runs 100]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/cases.py [--runs 100] [--keep]
 
-A database `<name>_cases_bench` is created next to DATABASE_URL's and dropped afterwards. Bulk cases and their
+A database `<name>_cases_bench` is created next to DATABASE_URL's and dropped afterwards; with --keep it is
+kept, and a later run with --keep reuses it as it is (migrated again, not seeded again). Bulk cases and their
 hash-chained events are seeded with COPY (each chain is real: the integrity check passes on every case); the
 300-event case is walked through the engine for real (a request returned 50 times). Requests are timed in-process
 with Django's test Client (server time: routing, middleware, queries, templates; no network) after warm-up.
@@ -14,12 +15,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
+import secrets
 import statistics
 import sys
+import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -48,6 +54,49 @@ def timed(call: Any, runs: int, warm: int = 3) -> tuple[float, float]:
         call()
         samples.append(time.perf_counter() - began)
     return ms(samples)
+
+
+@contextmanager
+def kept_database(suffix: str) -> Iterator[str]:
+    """The benchmark's database, created if missing and left in place (with its files) for the next run."""
+    import psycopg
+
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        raise SystemExit("Set DATABASE_URL=postgres://… (the benchmark is about PostgreSQL).")
+    base, _, name = url.rpartition("/")
+    bench_name = f"{name}_{suffix}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [bench_name]).fetchone() is None:
+            admin.execute(f'CREATE DATABASE "{bench_name}"')
+    os.environ["DATABASE_URL"] = f"{base}/{bench_name}"
+    var = Path(tempfile.gettempdir()) / f"qujat-{bench_name}"
+    os.environ["QUJAT_VAR_DIR"] = str(var)
+    os.environ.setdefault("QUJAT_ENV_FILE", "/nonexistent")
+    # The keys the kept database stores are wrapped under this benchmark's own key-encryption key, kept beside it.
+    kek = var / "key-encryption-key"
+    if not kek.exists():
+        var.mkdir(parents=True, exist_ok=True)
+        kek.write_text(secrets.token_urlsafe(48))
+    os.environ["QUJAT_KEY_ENCRYPTION_KEY"] = kek.read_text()
+    yield f"PostgreSQL ({bench_name}, kept)"
+
+
+def setup_kept() -> None:
+    """As bench.database.setup_django, with the demo university seeded only the first time."""
+    os.environ["DJANGO_SETTINGS_MODULE"] = "backend.config.settings.test"
+    os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "false")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from backend.accounts.models import OrgUnit
+    from backend.demo.seed import seed_demo
+
+    if not OrgUnit.objects.filter(code="university").exists():
+        seed_demo()
 
 
 def seed_bulk(url: str) -> None:
@@ -95,7 +144,8 @@ def seed_bulk(url: str) -> None:
                     definition.pk,
                     definition.key,
                     status,
-                    "completed" if status == "completed" else "",
+                    # A stage for every case (as the engine gives one), so no migration tries to work it out.
+                    "in_progress" if status == "running" else status,
                     number,
                     subject,
                     requester,
@@ -185,13 +235,15 @@ def long_case() -> Any:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=100)
+    parser.add_argument("--keep", action="store_true", help="keep the seeded database and reuse it next time")
     args = parser.parse_args()
-    with bench_database("cases_bench") as where:
+    with (kept_database if args.keep else bench_database)("cases_bench") as where:
         if not where.startswith("PostgreSQL"):
             raise SystemExit("Set DATABASE_URL=postgres://… (the benchmark is about PostgreSQL).")
-        import os
-
-        setup_django()
+        if args.keep:
+            setup_kept()
+        else:
+            setup_django()
         from django.test import Client
 
         from backend.accounts.models import User
@@ -202,16 +254,18 @@ def main() -> None:
 
         deploy_file(DIAGRAM)
         began = time.perf_counter()
-        seed_bulk(os.environ["DATABASE_URL"])
+        if ProcessInstance.objects.count() < CASES:
+            seed_bulk(os.environ["DATABASE_URL"])
         seeded = time.perf_counter() - began
-        case = long_case()
+        case = ProcessInstance.objects.filter(history_count__gte=296).first() or long_case()
         cases, events = ProcessInstance.objects.count(), HistoryEvent.objects.count()
         client = Client()
         client.force_login(User.objects.get(username="auditor1"))
         some = ProcessInstance.objects.order_by("?").values_list("number", flat=True)[:1][0]
         print(
             f"{where}; {cases:,} cases, {events:,} events (seeded in {seeded:.0f} s); {platform.node()}, "
-            f"{os.cpu_count()} CPUs; {args.runs} runs each, after warm-up"
+            f"{os.cpu_count()} CPUs, load average {' '.join(f'{n:.2f}' for n in os.getloadavg())}; "
+            f"{args.runs} runs each, after warm-up"
         )
         print(f"the long case {case.number}: {case.history_count} events")
 

@@ -61,7 +61,8 @@ class CaseSerializer(serializers.Serializer):
 
 
 class CasePageSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
+    count = serializers.IntegerField(help_text="exact up to 10,000; when `more` is true there are more than that")
+    more = serializers.BooleanField()
     page = serializers.IntegerField()
     pages = serializers.IntegerField()
     results = CaseSerializer(many=True)
@@ -85,6 +86,7 @@ class CaseListApi(APIView):
         return Response(
             {
                 "count": page.count,
+                "more": page.more,
                 "page": page.number,
                 "pages": page.pages,
                 "results": CaseSerializer(page.rows, many=True).data,

@@ -1,7 +1,9 @@
 """A case as an auditor reads it: the path on its version's diagram, the humanised timeline, the integrity check.
 
-Everything is worked out when asked for, from the stored history, the engine state and the files: nothing
-here is cached or written, so what the page shows is what the database and the storage hold now.
+Everything is worked out when asked for, from the stored history, the engine state and the files, so what the
+page shows is what the database and the storage hold now. Two things are kept because they cannot change: a
+version's parsed diagram (by its content hash) and the path read from a saved engine state (by the state's
+version and the chain's head, which move with every change of the case).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -21,10 +24,11 @@ from lxml import etree
 
 from backend.core.models import pick_language
 from backend.documents.models import GeneratedDocument
-from backend.inbox.timeline import TimelineEntry, timeline
+from backend.inbox.timeline import TimelineEntry, timeline, timeline_events
 from backend.inbox.wording import local_text
 from backend.signatures.models import PublishedDocument, Signature
-from backend.workflow.history import BrokenChain, instance_broken_chain
+from backend.workflow.engine import TrailStep
+from backend.workflow.history import BrokenChain, verify_chain
 from backend.workflow.models import HistoryEvent, HumanTask, ProcessDefinition, ProcessInstance
 from backend.workflow.selectors import instance_trail
 
@@ -68,7 +72,19 @@ class Diagram:
         return [f for f in self.flows if f.source == source and f.target == target]
 
 
+_DIAGRAMS: dict[str, Diagram] = {}
+
+
 def diagram_of(definition: ProcessDefinition) -> Diagram:
+    """The version's diagram, parsed once per process (a deployed version's XML never changes)."""
+    key = f"{definition.key}:{definition.content_hash}"
+    diagram = _DIAGRAMS.get(key)
+    if diagram is None:
+        diagram = _DIAGRAMS[key] = _parse_diagram(definition)
+    return diagram
+
+
+def _parse_diagram(definition: ProcessDefinition) -> Diagram:
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
     root = etree.fromstring(definition.bpmn_xml.encode(), parser)
     diagram = Diagram()
@@ -176,8 +192,24 @@ def broken_reason(broken: BrokenChain) -> str:
     return reason
 
 
+# What an event's hash covers, and its link: all the chain check reads of an event.
+CHAIN_COLUMNS = ("instance_id", "seq", "kind", "actor_id", "at", "payload", "prev_hash", "hash")
+
+
+def chain_broken(instance: ProcessInstance) -> BrokenChain | None:
+    """The first place the case's chain breaks, or None: one pass over the hashed columns as plain rows."""
+    rows = (
+        HistoryEvent.objects.filter(instance_id=instance.pk)
+        .order_by("seq")
+        .values_list(*CHAIN_COLUMNS, named=True)
+        .iterator(chunk_size=2000)
+    )
+    # The rows carry the attributes the check reads of an event, without building a model for each.
+    return verify_chain(rows, anchor=(instance.history_count, instance.history_head), instance_id=instance.pk)
+
+
 def integrity_of(instance: ProcessInstance, documents: list[DocumentLine] | None = None) -> Integrity:
-    broken = instance_broken_chain(instance)
+    broken = chain_broken(instance)
     docs = documents if documents is not None else document_lines(instance)
     return Integrity(
         events=instance.history_count, broken=broken, documents_ok=all(d.stored_match is not False for d in docs)
@@ -270,9 +302,8 @@ class CaseFile:
     current: list[str]
 
 
-def _element_of_events(instance: ProcessInstance, events: list[HistoryEvent]) -> dict[int, str]:
+def _element_of_events(events: list[HistoryEvent], specs: dict[int, str]) -> dict[int, str]:
     """seq → the diagram element each event concerns, through the task it names."""
-    specs = dict(HumanTask.objects.filter(instance=instance).values_list("pk", "spec_id"))
     found = {}
     for event in events:
         payload = event.payload or {}
@@ -290,17 +321,34 @@ def _changes(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str, s
     return [(name, "" if old.get(name) is None else str(old.get(name)), str(value)) for name, value in new.items()]
 
 
+def case_path(instance: ProcessInstance) -> list[TrailStep]:
+    """The elements the case reached, read from its engine state once per saved state.
+
+    The engine state changes only with a new `version` of the instance, and every change the history records
+    moves its head; with both in the key a kept path is never one the case has left.
+    """
+    key = f"cases:path:{instance.pk}:{instance.definition_id}:{instance.version}:{instance.history_head}"
+    path: list[TrailStep] | None = cache.get(key)
+    if path is None:
+        path = instance_trail(instance)
+        cache.set(key, path, timeout=30 * 24 * 3600)
+    return path
+
+
+MARKS = {"completed": "qj-done", "waiting": "qj-current", "error": "qj-failed"}
+
+
 def case_file(instance: ProcessInstance) -> CaseFile:
-    """Everything the case page shows, in the active language."""
+    """Everything the case page shows, in the active language: the events and the tasks are read once each."""
     definition = instance.definition
     diagram = diagram_of(definition)
-    trail = instance_trail(instance)
+    trail = case_path(instance)
     runs: Counter[str] = Counter(step.spec_id for step in trail if step.state == "completed")
     markers: dict[str, list[str]] = defaultdict(list)
     current = []
     for step in trail:
-        mark = {"completed": "qj-done", "waiting": "qj-current", "error": "qj-failed"}[step.state]
-        if mark not in markers[step.spec_id]:
+        mark = MARKS.get(step.state)
+        if mark and mark not in markers[step.spec_id]:
             markers[step.spec_id].append(mark)
         if step.state in ("waiting", "error"):
             current.append(step.spec_id)
@@ -308,12 +356,23 @@ def case_file(instance: ProcessInstance) -> CaseFile:
             for flow in diagram.flows_between(step.came_from, step.spec_id):
                 if "qj-taken" not in markers[flow.id]:
                     markers[flow.id].append("qj-taken")
+    events = list(timeline_events(instance))
+    if instance.status == ProcessInstance.Status.ERROR:
+        # A failed step leaves no trace in the engine state (it goes back to where it was before the step):
+        # the step that failed is the one the last incident names.
+        failed = next((e.payload.get("task") for e in reversed(events) if e.kind == "error" and e.payload), None)
+        if isinstance(failed, str) and failed in diagram.elements:
+            if "qj-failed" not in markers[failed]:
+                markers[failed].append("qj-failed")
+            current.append(failed)
     # What people did at each user task, and how long it took them (all runs together).
+    specs: dict[int, str] = {}
     spent: dict[str, timedelta] = defaultdict(timedelta)
-    for spec, created, completed in HumanTask.objects.filter(
-        instance=instance, status=HumanTask.Status.COMPLETED, completed_at__isnull=False
-    ).values_list("spec_id", "created_at", "completed_at"):
-        if completed is not None:
+    for pk, spec, status, created, completed in HumanTask.objects.filter(instance=instance).values_list(
+        "pk", "spec_id", "status", "created_at", "completed_at"
+    ):
+        specs[pk] = spec
+        if status == HumanTask.Status.COMPLETED and completed is not None:
             spent[spec] += completed - created
     badges: dict[str, list[dict[str, str]]] = defaultdict(list)
     for spec, count in runs.items():
@@ -349,14 +408,13 @@ def case_file(instance: ProcessInstance) -> CaseFile:
                     data=[(n, str(values[n])) for n in read],
                 )
             )
-    events = list(HistoryEvent.objects.filter(instance=instance).only("seq", "kind", "payload").order_by("seq"))
-    elements = _element_of_events(instance, events)
+    elements = _element_of_events(events, specs)
     documents = document_lines(instance)
     urls = {d.id: d.verification_url for d in documents}
     payloads = {e.seq: e.payload or {} for e in events}
     lines = []
     previous_data: dict[str, Any] = dict((payloads.get(1) or {}).get("data") or {})
-    for entry in timeline(instance):
+    for entry in timeline(instance, events=events):
         payload = payloads.get(entry.seq, {})
         document = payload.get("document_id", payload.get("document"))
         changes: list[tuple[str, str, str]] = []

@@ -25,7 +25,7 @@ from signing import evidence
 
 from .casefile import case_documents
 from .models import CaseAccess
-from .selectors import CaseFilters, cases_filtered
+from .selectors import CaseFilters, cases_filtered, count_up_to
 from .services import case_access_record
 
 JOB_KIND = "case_evidence"
@@ -105,13 +105,12 @@ def evidence_for(*, user: User, instance: ProcessInstance) -> bytes:
 def evidence_set_start(*, user: User, filters: CaseFilters) -> Job:
     """A job making the package of every case of the filtered list (at most MAX_SET)."""
     cases = cases_filtered(user, filters)
-    count = cases.count()
+    count = count_up_to(cases, MAX_SET)
     if count == 0:
         raise ValidationFailed(_("No case matches the search."), code="empty")
     if count > MAX_SET:
         raise ValidationFailed(
-            _("The search finds %(count)s cases; a set holds at most %(max)s. Narrow the search.")
-            % {"count": count, "max": MAX_SET},
+            _("The search finds more than %(max)s cases, more than a set holds. Narrow the search.") % {"max": MAX_SET},
             code="too_many",
         )
     numbers = [number or str(pk) for number, pk in cases.values_list("number", "pk")]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from backend.accounts.models import User
@@ -47,9 +48,9 @@ def _people(names: dict[str, str], usernames: list[str]) -> str:
     return ", ".join(names.get(name, name) for name in usernames) or _("nobody")
 
 
-def timeline(instance: ProcessInstance, *, forms: dict[str, Any] | None = None) -> list[TimelineEntry]:
-    """The instance's history, oldest first, as sentences in the active language (three queries)."""
-    events = list(
+def timeline_events(instance: ProcessInstance) -> QuerySet[HistoryEvent]:
+    """The instance's events with what the timeline reads of them, oldest first."""
+    return (
         HistoryEvent.objects.filter(instance=instance)
         .select_related("actor")
         .only(
@@ -64,6 +65,17 @@ def timeline(instance: ProcessInstance, *, forms: dict[str, Any] | None = None) 
         )
         .order_by("seq")
     )
+
+
+def timeline(
+    instance: ProcessInstance,
+    *,
+    forms: dict[str, Any] | None = None,
+    events: list[HistoryEvent] | None = None,
+) -> list[TimelineEntry]:
+    """The instance's history, oldest first, as sentences in the active language (three queries, or two when
+    the caller has read `timeline_events` already for its own use)."""
+    events = list(timeline_events(instance)) if events is None else events
     names = _names(events)
     titles = {
         pk: pick_language(title or {}) or spec

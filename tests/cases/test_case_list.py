@@ -130,6 +130,25 @@ def test_pages_cost_the_same_queries_however_many_cases(
     assert large[0] <= 6
 
 
+def test_past_the_counting_limit_the_list_says_more_than(
+    cases: dict[str, ProcessInstance], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backend.cases import selectors
+
+    monkeypatch.setattr(selectors, "COUNT_LIMIT", 2)
+    client = Client()
+    client.force_login(user("auditor1"))
+
+    body = client.get("/api/cases/", {"page_size": "10"}).json()
+    assert (body["count"], body["more"], body["pages"]) == (2, True, 1)
+    assert len(body["results"]) == 3  # the page itself shows what is there
+    html = client.get("/cases/").content.decode()
+    assert "More than 2 cases: narrow the search" in html
+    # A narrower search is counted exactly again.
+    body = client.get("/api/cases/", {"person": "teacher2"}).json()
+    assert (body["count"], body["more"]) == (1, False)
+
+
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_the_list_downloads_as_csv_and_xlsx(cases: dict[str, ProcessInstance], fmt: str) -> None:
     client = Client()

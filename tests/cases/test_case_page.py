@@ -147,3 +147,40 @@ def test_an_intact_case_says_so(looped_case: ProcessInstance) -> None:
     assert at is None
     assert api["intact"] is True
     assert api["events"] == looped_case.history_count
+
+
+def returned(times: int, username: str) -> ProcessInstance:
+    """A case the head returned `times` times before approving it."""
+    from backend.workflow import services
+    from tests.inbox.conftest import open_task, start_case
+
+    instance = start_case(username)
+    head = user("department_head1")
+    for _ in range(times):
+        services.task_complete(
+            task_id=open_task(instance, "review").pk, user=head, data={"decision": "return", "comment": "Again"}
+        )
+        services.task_complete(
+            task_id=open_task(instance, "write").pk, user=user(username), data={"title": "J", "days": 2}
+        )
+    services.task_complete(task_id=open_task(instance, "review").pk, user=head, data={"decision": "approve"})
+    instance.refresh_from_db()
+    return instance
+
+
+def test_the_page_costs_the_same_queries_however_long_the_history(engine_test_process: object) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    short, long = returned(1, "teacher1"), returned(6, "teacher2")
+    assert long.history_count > 2 * short.history_count
+    client = Client()
+    client.force_login(user("auditor1"))
+
+    def queries(number: str) -> int:
+        client.get(f"/cases/{number}/")  # the path read from the engine state is kept after the first look
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(f"/cases/{number}/").status_code == 200
+        return len(captured)
+
+    assert queries(long.number) == queries(short.number)
