@@ -117,6 +117,7 @@ class MonitorAtRiskPageSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text="Tasks matching, counted up to 1,000.")
     more_than_count = serializers.BooleanField(help_text="True when more than 1,000 tasks match.")
     has_next = serializers.BooleanField()
+    next = serializers.IntegerField(allow_null=True, help_text="Pass as `after` for the next page.")
     results = MonitorAtRiskSerializer(many=True)
 
 
@@ -176,7 +177,7 @@ class AtRiskApi(APIView):
             *FILTERS,
             OpenApiParameter("process", str),
             OpenApiParameter("overdue", bool, description="Only tasks past due."),
-            OpenApiParameter("page", int),
+            OpenApiParameter("after", int, description="The last task of the previous page (its `next`)."),
             OpenApiParameter("page_size", int),
         ],
         responses=MonitorAtRiskPageSerializer,
@@ -185,16 +186,21 @@ class AtRiskApi(APIView):
         _scope, filters = _filters(request)
         params = request.query_params
         overdue = query_choice(params, "overdue", ["true", "false", "1", "0"], "false") in ("true", "1")
-        number = query_int(params, "page") or 1
         size = query_int(params, "page_size", maximum=Pagination.max_page_size) or Pagination.page_size
-        tasks = selectors.at_risk_tasks(filters, process_key=str(params.get("process") or ""), overdue_only=overdue)
-        # Read along the (status, due_at) index: a page costs its rows, and the total is counted up to a cap.
-        rows = list(tasks[(number - 1) * size : number * size + 1])
-        total = tasks.order_by()[: selectors.COUNT_CAP + 1].count()
+        process_key = str(params.get("process") or "")
+        # Pages follow the index of open tasks by due time from the last row shown (keyset), so a page costs
+        # its rows however far down it is; the total is counted up to a cap.
+        tasks = selectors.at_risk_tasks(
+            filters, process_key=process_key, overdue_only=overdue, after=query_int(params, "after")
+        )
+        rows = list(tasks[: size + 1])
+        everything = selectors.at_risk_tasks(filters, process_key=process_key, overdue_only=overdue)
+        total = everything.order_by()[: selectors.COUNT_CAP + 1].count()
         body = {
             "count": min(total, selectors.COUNT_CAP),
             "more_than_count": total > selectors.COUNT_CAP,
             "has_next": len(rows) > size,
+            "next": rows[size - 1].pk if len(rows) > size else None,
             "results": selectors.describe_tasks(rows[:size]),
         }
         return Response(MonitorAtRiskPageSerializer(body).data)
