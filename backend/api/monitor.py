@@ -14,10 +14,14 @@ from rest_framework.views import APIView
 
 from backend.core.http import authenticated_user
 from backend.core.params import query_choice, query_int
-from backend.monitor import selectors, services
+from backend.monitor import selectors, services, sketch
 from backend.monitor.scope import monitor_scope
 
 from .workflow import Pagination
+
+SKETCHED = (
+    f"Working time from merged daily histograms: within {sketch.RELATIVE_ERROR:.0%} of the exact percentile_cont."
+)
 
 FILTERS = [
     OpenApiParameter("from", OpenApiTypes.DATE, description="First day of the period (default: 90 days ago)."),
@@ -45,9 +49,9 @@ class MonitorCardSerializer(serializers.Serializer):
     suspended = serializers.IntegerField()
     in_error = serializers.IntegerField()
     overdue = serializers.IntegerField(help_text="Running past the SOP deadline or with a step past due.")
-    p50_days = serializers.FloatField(allow_null=True, help_text="End-to-end, working days.")
-    p90_days = serializers.FloatField(allow_null=True)
-    p95_days = serializers.FloatField(allow_null=True)
+    p50_days = serializers.FloatField(allow_null=True, help_text=f"End-to-end, working days. {SKETCHED}")
+    p90_days = serializers.FloatField(allow_null=True, help_text=SKETCHED)
+    p95_days = serializers.FloatField(allow_null=True, help_text=SKETCHED)
     within_sop = serializers.FloatField(allow_null=True, help_text="Share of finished cases within the SOP deadline.")
     sop_days = serializers.IntegerField(allow_null=True)
     sop_working = serializers.BooleanField()
@@ -58,16 +62,18 @@ class MonitorStepSerializer(serializers.Serializer):
     title = serializers.CharField()
     role = serializers.CharField()
     due = serializers.CharField()
-    due_seconds = serializers.FloatField(allow_null=True, help_text="Median working seconds from creation to due.")
+    due_seconds = serializers.FloatField(
+        allow_null=True, help_text=f"Median working seconds from creation to due. {SKETCHED}"
+    )
     open = serializers.IntegerField()
     overdue = serializers.IntegerField()
     completed = serializers.IntegerField()
-    p50_hours = serializers.FloatField(allow_null=True)
-    p90_hours = serializers.FloatField(allow_null=True)
-    p95_hours = serializers.FloatField(allow_null=True)
-    p50_days = serializers.FloatField(allow_null=True)
-    p90_days = serializers.FloatField(allow_null=True)
-    p95_days = serializers.FloatField(allow_null=True)
+    p50_hours = serializers.FloatField(allow_null=True, help_text=SKETCHED)
+    p90_hours = serializers.FloatField(allow_null=True, help_text=SKETCHED)
+    p95_hours = serializers.FloatField(allow_null=True, help_text=SKETCHED)
+    p50_days = serializers.FloatField(allow_null=True, help_text=SKETCHED)
+    p90_days = serializers.FloatField(allow_null=True, help_text=SKETCHED)
+    p95_days = serializers.FloatField(allow_null=True, help_text=SKETCHED)
     on_time = serializers.FloatField(allow_null=True)
     repeated = serializers.IntegerField(help_text="Completions that were a return or a loop (the step ran before).")
     heat = serializers.ChoiceField(choices=["ok", "warn", "bad", "none"])
@@ -84,7 +90,7 @@ class MonitorWeekSerializer(serializers.Serializer):
     week = serializers.DateField(help_text="Monday of the week.")
     started = serializers.IntegerField()
     finished = serializers.IntegerField()
-    p90_days = serializers.FloatField(allow_null=True)
+    p90_days = serializers.FloatField(allow_null=True, help_text=SKETCHED)
 
 
 class MonitorAtRiskSerializer(serializers.Serializer):

@@ -183,3 +183,21 @@ class StepSummary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.process_key}/{self.spec_id} {self.span} {self.day}"
+
+
+class PersonSummary(models.Model):
+    """The user tasks a person completed on one day (or in one month) per unit: how many, and the histogram
+    of their working time waiting (the workload table's median)."""
+
+    span = models.CharField(max_length=5, choices=Span.choices)
+    day = models.DateField()
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(OrgUnit, null=True, on_delete=models.SET_NULL, related_name="+")
+    completed = models.PositiveIntegerField(default=0)
+    wait = models.JSONField(default=dict)
+
+    class Meta:
+        indexes = [models.Index(fields=["span", "day"], name="personsummary_span_day")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.span} {self.day}"

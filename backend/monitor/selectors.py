@@ -24,8 +24,7 @@ from backend.workflow.selectors import latest_definitions
 
 from . import sketch
 from .facts import process_target
-from .models import CaseFact, CaseSummary, Span, StepSummary, TaskFact
-from .percentiles import Percentile
+from .models import CaseFact, CaseSummary, PersonSummary, Span, StepSummary
 from .scope import MonitorScope
 from .summaries import period_q
 from .worktime import DAY
@@ -464,21 +463,24 @@ def describe_tasks(tasks: list[HumanTask]) -> list[dict[str, Any]]:
     return rows
 
 
+def _medians(rows: Any) -> dict[Any, float | None]:
+    """The median of each key's merged histograms, from (key, histogram) rows."""
+    histograms: dict[Any, list[dict[str, int]]] = {}
+    for key, hist in rows:
+        histograms.setdefault(key, []).append(hist)
+    return {key: sketch.percentiles(sketch.merge(hists), (0.5,))[0] for key, hists in histograms.items()}
+
+
 def workload(filters: Filters, *, by: str = "person") -> list[dict[str, Any]]:
     """Per person or per unit: open tasks, overdue ones, and the median working time of tasks finished in the
-    period — where work piles up. A person's open tasks are those they claimed and those offered to them."""
+    period (from the summaries, within sketch.RELATIVE_ERROR) — where work piles up. A person's open tasks are
+    those they claimed and those offered to them."""
     now = timezone.now()
     tasks = HumanTask.objects.filter(status=HumanTask.Status.OPEN)
     if filters.unit_ids is not None:
         tasks = tasks.filter(
             instance_id__in=CaseFact.objects.filter(unit_id__in=filters.unit_ids).values("instance_id")
         )
-    facts = _scoped(
-        TaskFact.objects.filter(
-            status=HumanTask.Status.COMPLETED, completed_at__gte=filters.since, completed_at__lt=filters.until
-        ),
-        filters.unit_ids,
-    )
     if by == "unit":
         open_rows = (
             _scoped(CaseFact.objects.filter(instance__tasks__status=HumanTask.Status.OPEN), filters.unit_ids)
@@ -489,9 +491,7 @@ def workload(filters: Filters, *, by: str = "person") -> list[dict[str, Any]]:
             )
             .order_by()
         )
-        medians = dict(
-            facts.values("unit_id").annotate(m=Percentile("wait_seconds", 0.5)).order_by().values_list("unit_id", "m")
-        )
+        medians = _medians(_summaries(StepSummary, filters).values_list("unit_id", "wait"))
         unit_counts = {row["unit_id"]: row for row in open_rows}
         units = OrgUnit.objects.in_bulk([u for u in {*unit_counts, *medians} if u is not None])
         rows = [
@@ -519,13 +519,7 @@ def workload(filters: Filters, *, by: str = "person") -> list[dict[str, Any]]:
         row = counts.setdefault(user_id, {"open": 0, "overdue": 0})
         row["open"] += open_count
         row["overdue"] += overdue_count
-    medians = dict(
-        facts.filter(completed_by_id__in=list(counts))
-        .values("completed_by_id")
-        .annotate(m=Percentile("wait_seconds", 0.5))
-        .order_by()
-        .values_list("completed_by_id", "m")
-    )
+    medians = _medians(_summaries(PersonSummary, filters, user_id__in=list(counts)).values_list("user_id", "wait"))
     people = User.objects.in_bulk(list(counts))
     return [
         {

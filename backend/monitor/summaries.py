@@ -19,7 +19,7 @@ from django.utils import timezone
 from backend.workflow.models import HumanTask, ProcessInstance
 
 from . import sketch
-from .models import CaseFact, CaseSummary, Span, StepSummary, TaskFact
+from .models import CaseFact, CaseSummary, PersonSummary, Span, StepSummary, TaskFact
 
 
 def _bounds(day: date) -> tuple[datetime, datetime]:
@@ -84,10 +84,11 @@ def _day_cases(day: date) -> list[CaseSummary]:
     return list(rows.values())
 
 
-def _day_steps(day: date) -> list[StepSummary]:
+def _day_steps(day: date) -> tuple[list[StepSummary], list[PersonSummary]]:
     since, until = _bounds(day)
     rows: dict[tuple[Any, ...], StepSummary] = {}
     values: dict[tuple[Any, ...], list[tuple[float | None, float | None, float | None]]] = defaultdict(list)
+    people: dict[tuple[int, int | None], list[float | None]] = defaultdict(list)
     facts = TaskFact.objects.filter(
         status=HumanTask.Status.COMPLETED, completed_at__gte=since, completed_at__lt=until
     ).values_list(
@@ -101,8 +102,11 @@ def _day_steps(day: date) -> list[StepSummary]:
         "wait_seconds",
         "claim_seconds",
         "due_seconds",
+        "completed_by_id",
     )
-    for process_key, version, spec_id, role, unit_id, on_time, loop, wait, claim, due in facts:
+    for process_key, version, spec_id, role, unit_id, on_time, loop, wait, claim, due, user_id in facts:
+        if user_id is not None:
+            people[(user_id, unit_id)].append(wait)
         key = (process_key, version, spec_id, role, unit_id)
         summary = rows.get(key)
         if summary is None:
@@ -124,7 +128,13 @@ def _day_steps(day: date) -> list[StepSummary]:
         rows[key].wait = sketch.histogram(t[0] for t in triples)
         rows[key].claim = sketch.histogram(t[1] for t in triples)
         rows[key].due = sketch.histogram(t[2] for t in triples)
-    return list(rows.values())
+    persons = [
+        PersonSummary(
+            span=Span.DAY, day=day, user_id=user_id, unit_id=unit_id, completed=len(waits), wait=sketch.histogram(waits)
+        )
+        for (user_id, unit_id), waits in people.items()
+    ]
+    return list(rows.values()), persons
 
 
 _CASE_COUNTS = ("started", "finished", "cancelled", "within_sop")
@@ -160,13 +170,15 @@ def summaries_rebuild(days: Iterable[date]) -> int:
     days = sorted(set(days))
     written = 0
     for day in days:
-        CaseSummary.objects.filter(span=Span.DAY, day=day).delete()
-        StepSummary.objects.filter(span=Span.DAY, day=day).delete()
+        for model in (CaseSummary, StepSummary, PersonSummary):
+            model.objects.filter(span=Span.DAY, day=day).delete()
+        steps, persons = _day_steps(day)
         written += len(CaseSummary.objects.bulk_create(_day_cases(day), batch_size=1000))
-        written += len(StepSummary.objects.bulk_create(_day_steps(day), batch_size=1000))
+        written += len(StepSummary.objects.bulk_create(steps, batch_size=1000))
+        written += len(PersonSummary.objects.bulk_create(persons, batch_size=1000))
     for first in sorted({_month(d) for d in days}):
-        CaseSummary.objects.filter(span=Span.MONTH, day=first).delete()
-        StepSummary.objects.filter(span=Span.MONTH, day=first).delete()
+        for model in (CaseSummary, StepSummary, PersonSummary):
+            model.objects.filter(span=Span.MONTH, day=first).delete()
         cases = _month_rows(CaseSummary, first, ("process_key", "version", "unit_id"), _CASE_COUNTS, ("e2e",))
         steps = _month_rows(
             StepSummary,
@@ -175,6 +187,8 @@ def summaries_rebuild(days: Iterable[date]) -> int:
             _STEP_COUNTS,
             ("wait", "claim", "due"),
         )
+        persons = _month_rows(PersonSummary, first, ("user_id", "unit_id"), ("completed",), ("wait",))
         written += len(CaseSummary.objects.bulk_create(cases, batch_size=1000))
         written += len(StepSummary.objects.bulk_create(steps, batch_size=1000))
+        written += len(PersonSummary.objects.bulk_create(persons, batch_size=1000))
     return written

@@ -3,12 +3,25 @@ stated relative error of `percentile_cont` on the exact durations."""
 
 from __future__ import annotations
 
+import math
 import random
 
 import pytest
 
 from backend.monitor import sketch
-from backend.monitor.percentiles import percentile_cont
+
+
+def percentile_cont(values: list[float], fraction: float) -> float:
+    """What `percentile_cont(fraction) WITHIN GROUP (ORDER BY x)` gives on the exact values."""
+    ordered = sorted(values)
+    position = fraction * (len(ordered) - 1)
+    lower, upper = ordered[math.floor(position)], ordered[math.ceil(position)]
+    return lower + (upper - lower) * (position - math.floor(position))
+
+
+def test_the_reference_interpolates_like_postgresql() -> None:
+    ten = [float(v) for v in range(1, 11)]
+    assert [percentile_cont(ten, f) for f in (0.5, 0.9, 0.95)] == pytest.approx([5.5, 9.1, 9.55])
 
 
 def test_every_duration_is_within_the_error_of_its_bucket() -> None:
@@ -31,7 +44,6 @@ def test_percentiles_are_within_the_relative_error(fraction: float) -> None:
     durations = [rng.lognormvariate(11, 0.9) for _ in range(5000)] + [rng.uniform(1, 600) for _ in range(500)]
     [estimate] = sketch.percentiles(sketch.histogram(durations), (fraction,))
     exact = percentile_cont(durations, fraction)
-    assert exact is not None
     assert estimate == pytest.approx(exact, rel=sketch.RELATIVE_ERROR)
 
 

@@ -9,12 +9,12 @@ import pytest
 from django.utils import timezone
 
 from backend.monitor.facts import facts_refresh
-from backend.monitor.models import CaseFact, CaseSummary, Span, StepSummary
-from backend.monitor.selectors import Filters, overdue_cases, process_cards
+from backend.monitor.models import CaseFact, CaseSummary, PersonSummary, Span, StepSummary
+from backend.monitor.selectors import Filters, overdue_cases, process_cards, workload
 from backend.monitor.summaries import period_q, summaries_rebuild
 from backend.workflow.models import ProcessInstance
 
-from .conftest import at, event, make_case, make_task
+from .conftest import at, event, make_case, make_task, sketched
 
 pytestmark = pytest.mark.django_db
 
@@ -93,3 +93,19 @@ def test_suspended_time_does_not_make_a_running_case_overdue(demo: None) -> None
     ProcessInstance.objects.filter(pk=paused.pk).update(status=ProcessInstance.Status.RUNNING)
     facts_refresh()
     assert paused.pk not in set(overdue_cases("transcript_issuance", period).values_list("instance_id", flat=True))
+
+
+def test_a_persons_median_comes_from_their_summaries(demo: None) -> None:
+    from tests.conftest import user
+
+    head = user("department_head1")
+    case = make_case(started=at("2026-02-09", 8))
+    for hours_taken in (2, 4):
+        task = make_task(case, created=at("2026-02-09"), completed=at("2026-02-09", 9 + hours_taken), assignee=head)
+        type(task).objects.filter(pk=task.pk).update(completed_by=head)
+    make_task(case, created=timezone.now(), due=timezone.now() + timedelta(days=2), assignee=head)  # open now
+    facts_refresh()
+    february = Filters(start=date(2026, 2, 1), end=date(2026, 2, 28))
+    [row] = [r for r in workload(february) if r["username"] == "department_head1"]
+    assert (row["open"], row["median_hours"]) == (1, sketched(3.0))
+    assert PersonSummary.objects.filter(user=head, span=Span.MONTH, completed=2).exists()

@@ -52,6 +52,16 @@ class Migration(migrations.Migration):
             ],
         ),
         migrations.CreateModel(
+            name="PersonSummary",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("span", models.CharField(choices=[("day", "Day"), ("month", "Month")], max_length=5)),
+                ("day", models.DateField()),
+                ("completed", models.PositiveIntegerField(default=0)),
+                ("wait", models.JSONField(default=dict)),
+            ],
+        ),
+        migrations.CreateModel(
             name="StepSummary",
             fields=[
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
@@ -115,6 +125,20 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.AddField(
+            model_name="personsummary",
+            name="unit",
+            field=models.ForeignKey(
+                null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to="accounts.orgunit"
+            ),
+        ),
+        migrations.AddField(
+            model_name="personsummary",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
+        ),
+        migrations.AddField(
             model_name="stepsummary",
             name="unit",
             field=models.ForeignKey(
@@ -124,6 +148,10 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="casesummary",
             index=models.Index(fields=["span", "day"], name="casesummary_span_day"),
+        ),
+        migrations.AddIndex(
+            model_name="personsummary",
+            index=models.Index(fields=["span", "day"], name="personsummary_span_day"),
         ),
         migrations.AddIndex(
             model_name="stepsummary",
