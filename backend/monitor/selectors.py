@@ -144,12 +144,13 @@ def _percentile_days(hist: dict[str, int]) -> dict[str, float | None]:
     return {"p50_days": _days(p50), "p90_days": _days(p90), "p95_days": _days(p95)}
 
 
-def process_cards(filters: Filters) -> list[dict[str, Any]]:
+def process_cards(filters: Filters, *, process_key: str = "") -> list[dict[str, Any]]:
     """One card per deployed process: cases started, finished, cancelled, running and overdue; end-to-end
     p50/p90/p95 (within sketch.RELATIVE_ERROR) and the share finished within the SOP deadline (cases finished
-    in the period), from the daily summaries; running and overdue are counted live."""
+    in the period), from the daily summaries; running and overdue are counted live. `process_key`: its card only."""
+    only = {"process_key": process_key} if process_key else {}
     totals: dict[str, dict[str, Any]] = {}
-    for summary in _summaries(CaseSummary, filters).values(
+    for summary in _summaries(CaseSummary, filters, **only).values(
         "process_key", "started", "finished", "cancelled", "within_sop", "e2e"
     ):
         total = totals.setdefault(
@@ -160,7 +161,7 @@ def process_cards(filters: Filters) -> list[dict[str, Any]]:
         total["cancelled"] += summary["cancelled"]
         total["within"] += summary["within_sop"]
         total["e2e"].append(summary["e2e"])
-    live = cases_in_scope(filters).filter(status__in=RUNNING)
+    live = cases_in_scope(filters).filter(status__in=RUNNING, **only)
     if filters.version:
         live = live.filter(version=filters.version)
     now_counts: dict[str, dict[str, int]] = {}
@@ -168,6 +169,8 @@ def process_cards(filters: Filters) -> list[dict[str, Any]]:
         now_counts.setdefault(key, {})[status] = n
     cards = []
     for definition in latest_definitions():
+        if process_key and definition.key != process_key:
+            continue
         row: dict[str, Any] = totals.get(definition.key, {})
         statuses = now_counts.get(definition.key, {})
         running = sum(statuses.values())
