@@ -1,6 +1,6 @@
 """Mergeable duration histograms: how a year of per-day summaries gives percentiles without reading every task.
 
-A duration of d seconds falls into bucket ⌈log_γ d⌉ (γ = (1 + α)/(1 − α), α = 1 %), and a bucket stands for
+A duration of d seconds falls into bucket ⌈log_γ d⌉ (γ = (1 + α)/(1 − α), α = 2 %), and a bucket stands for
 the value 2γᵏ/(γ + 1), which lies within α of every duration in it (the DDSketch mapping); a second or less
 is bucket 0 and counts as nothing. A histogram is a dict {bucket: count} (keys are strings, as JSON keeps them);
 histograms of any days, units or steps are merged by adding counts, so the percentile of a merge is that of
@@ -9,6 +9,9 @@ all the durations, within the same bound.
 Percentiles interpolate between the two nearest ranks like `percentile_cont` (position = fraction × (n − 1)):
 each of the two values is within α of the exact one, so the result is within α of what `percentile_cont`
 gives on the exact durations (or within a second of it when it is a second or less).
+
+The buckets are stored in the summaries: a change of α needs them rebuilt (a migration that resets the facts,
+as 0002 does).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
-RELATIVE_ERROR = 0.01
+RELATIVE_ERROR = 0.02  # a month row of a busy step holds about a hundred buckets: merging them is the cost
 GAMMA = (1 + RELATIVE_ERROR) / (1 - RELATIVE_ERROR)
 _LOG_GAMMA = math.log(GAMMA)
 
