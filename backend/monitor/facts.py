@@ -202,10 +202,8 @@ def _refresh_cases(batch: int, *, suspended: bool = False) -> tuple[int, set[dat
     changed = ProcessInstance.objects.filter(
         Exists(CaseFact.objects.filter(instance_id=OuterRef("pk")).exclude(status=OuterRef("status")))
     )
-    instances = [
-        *new.select_related("definition").only(*_INSTANCE_FIELDS).order_by("pk")[:batch],
-        *changed.select_related("definition").only(*_INSTANCE_FIELDS).order_by("pk")[:batch],
-    ]
+    fresh = list(new.select_related("definition").only(*_INSTANCE_FIELDS).order_by("pk")[:batch])
+    instances = [*fresh, *changed.select_related("definition").only(*_INSTANCE_FIELDS).order_by("pk")[:batch]]
     if suspended:
         instances = list(
             ProcessInstance.objects.filter(status=ProcessInstance.Status.SUSPENDED)
@@ -247,9 +245,10 @@ def _refresh_cases(batch: int, *, suspended: bool = False) -> tuple[int, set[dat
     )
     if suspended:
         return len(facts), set()  # a suspended case's summaries do not change while it waits
-    return len(facts), {local_day(f.started_at) for f in facts} | {
-        local_day(f.finished_at) for f in facts if f.finished_at
-    }
+    # A case is counted on the day it started once, when it gets its fact; a change of status touches only the
+    # day it finished (or was cancelled).
+    days = {local_day(i.started_at) for i in fresh} | {local_day(f.finished_at) for f in facts if f.finished_at}
+    return len(facts), days
 
 
 _INSTANCE_FIELDS = (
