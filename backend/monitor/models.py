@@ -90,7 +90,8 @@ class CaseFact(models.Model):
             # The summaries read a day's cases started and finished.
             models.Index(fields=["started_at"], name="casefact_started"),
             models.Index(fields=["finished_at"], name="casefact_finished"),
-            models.Index(fields=["process_key", "status", "due_at"], name="casefact_process_status_due"),
+            # Running cases past their deadline, counted from the index alone.
+            models.Index(fields=["process_key", "status", "due_at", "instance"], name="casefact_process_status_due"),
         ]
 
     def __str__(self) -> str:
