@@ -4,9 +4,10 @@
 
 A database named qujat_bench_monitor is created next to DATABASE_URL's and dropped afterwards (--keep keeps it,
 --reuse measures a kept one again). Cases, tasks, candidates and the monitor's rollups (CaseFact, TaskFact)
-are seeded with COPY over the three deployed processes; the rollup refresh itself is timed separately on
-20,000 fresh tasks. Each request is timed in-process with Django's test Client (server time), after warm-up,
-for a one-year period as registrar_head1; medians and 95th percentiles are printed. Nothing is asserted.
+are seeded with COPY over the three deployed processes, then their per-day and per-month summaries are built
+(timed); the rollup refresh itself is timed separately on 20,000 fresh tasks. Each request is timed
+in-process with Django's test Client (server time), after warm-up, for a one-year period as registrar_head1;
+medians and 95th percentiles are printed with the machine's load average. Nothing is asserted.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ def seed(url: str) -> float:
     import psycopg
 
     from backend.accounts.models import OrgUnit, User
+    from backend.monitor.facts import process_target
+    from backend.monitor.worktime import DAY, WorkCalendar
     from backend.workflow.models import ProcessDefinition
 
     rng = random.Random(17)
@@ -73,6 +76,8 @@ def seed(url: str) -> float:
     keys = list(SHARES)
     weights = list(SHARES.values())
     open_cases = OPEN // 2
+    calendar = WorkCalendar((now - timedelta(days=400)).date(), (now + timedelta(days=60)).date())
+    targets = {key: process_target(key) for key in SHARES}
     finished_tasks_per_case = (TASKS - OPEN) / (CASES - open_cases)
     with psycopg.connect(url) as conn, conn.cursor() as cur:
         cur.execute("SELECT COALESCE(MAX(id), 0) FROM workflow_processinstance")
@@ -90,6 +95,8 @@ def seed(url: str) -> float:
             e2e = rng.lognormvariate(3.3, 0.6) * HOUR  # working seconds, median ≈ 27 h
             status = "running" if running else rng.choices(["completed", "cancelled"], [0.95, 0.05])[0]
             finished = None if running else started + timedelta(seconds=e2e * 1.4)
+            sop_days, _working = targets[key]
+            due_at = calendar.add_seconds(started, sop_days * DAY) if running and sop_days else None
             cases.append((case_id, definition.pk, key, status, started, finished, unit_code))
             facts.append(
                 (
@@ -102,6 +109,7 @@ def seed(url: str) -> float:
                     finished,
                     e2e if status == "completed" else None,
                     (e2e <= 3 * 86400) if status == "completed" else None,
+                    due_at,
                     now,
                 )
             )
@@ -204,7 +212,7 @@ def seed(url: str) -> float:
                 copy.write_row((tid, user_id, True))
         with cur.copy(
             "COPY monitor_casefact (instance_id, process_key, version, unit_id, status, started_at, finished_at, "
-            "e2e_seconds, within_sop, refreshed_at) FROM STDIN"
+            "e2e_seconds, within_sop, due_at, refreshed_at) FROM STDIN"
         ) as copy:
             for row in facts:
                 copy.write_row(row)
@@ -222,6 +230,22 @@ def seed(url: str) -> float:
     return time.perf_counter() - began
 
 
+def build_summaries() -> float:
+    """What the refresh keeps up day by day, for the whole seeded year at once."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from backend.monitor.summaries import summaries_rebuild
+
+    began = time.perf_counter()
+    today = timezone.localdate()
+    with transaction.atomic():
+        summaries_rebuild(today - timedelta(days=n) for n in range(400))
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")  # what autovacuum does after a load: index-only scans need it
+    return time.perf_counter() - began
+
+
 def measure(runs: int, warmups: int) -> None:
     from django.db import connection
     from django.test import Client
@@ -233,7 +257,10 @@ def measure(runs: int, warmups: int) -> None:
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "ru"
     from django.utils import timezone
 
+    from backend.monitor.selectors import Filters, at_risk_tasks
+
     today = timezone.localdate()
+    deep = at_risk_tasks(Filters(start=today, end=today))[4999].pk
     year = f"from={(today - timedelta(days=364)).isoformat()}&to={today.isoformat()}"
     cases = [
         ("monitor page (cards), one year", f"/monitor/?{year}"),
@@ -247,6 +274,7 @@ def measure(runs: int, warmups: int) -> None:
         ("trend API transcript_issuance, one year", f"/api/monitor/processes/transcript_issuance/trend/?{year}"),
         ("overdue list API (50 rows)", "/api/monitor/at-risk/?page_size=50"),
         ("overdue-only list API (50 rows)", "/api/monitor/at-risk/?overdue=true&page_size=50"),
+        ("overdue list API, 50 rows after the 5,000th", f"/api/monitor/at-risk/?page_size=50&after={deep}"),
         ("workload API per person", f"/api/monitor/workload/?{year}"),
         ("overdue page (list + per person + per unit)", f"/monitor/overdue/?{year}"),
     ]
@@ -273,7 +301,8 @@ def measure(runs: int, warmups: int) -> None:
 
 
 def measure_refresh() -> None:
-    """The rollup refresh (what beat runs every minute): facts for 20,000 tasks completed since the last run."""
+    """The rollup refresh (what beat runs every minute): facts for the 20,000 tasks completed last (about a
+    week's), as after a week without a refresh; then a refresh with nothing to do."""
     from django.db import connection
 
     from backend.monitor.facts import facts_refresh
@@ -281,8 +310,8 @@ def measure_refresh() -> None:
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "DELETE FROM monitor_taskfact WHERE task_id IN (SELECT task_id FROM monitor_taskfact ORDER BY task_id DESC"
-            " LIMIT 20000)"
+            "DELETE FROM monitor_taskfact WHERE task_id IN (SELECT task_id FROM monitor_taskfact"
+            " ORDER BY completed_at DESC LIMIT 20000)"
         )
     began = time.perf_counter()
     written = facts_refresh()
@@ -308,6 +337,7 @@ def main() -> None:
         setup_django(migrate=not args.reuse)
         if not args.reuse:
             print(f"seeded in {seed(url):.0f} s")
+            print(f"summaries built in {build_summaries():.0f} s")
         from django.db import connection
 
         from backend.monitor.models import CaseFact, TaskFact
@@ -322,8 +352,10 @@ def main() -> None:
             f"({HumanTask.objects.filter(status='open').count():,} open), {CaseFact.objects.count():,} case facts, "
             f"{TaskFact.objects.count():,} task facts"
         )
-        print(f"{args.runs} timed requests per line, in-process Django test Client, server time\n")
+        print(f"{args.runs} timed requests per line, in-process Django test Client, server time")
+        print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
         measure(args.runs, args.warmups)
+        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         if not args.no_refresh:
             measure_refresh()
 

@@ -14,10 +14,14 @@ from rest_framework.views import APIView
 
 from backend.core.http import authenticated_user
 from backend.core.params import query_choice, query_int
-from backend.monitor import selectors, services
+from backend.monitor import selectors, services, sketch
 from backend.monitor.scope import monitor_scope
 
 from .workflow import Pagination
+
+SKETCHED = (
+    f"Working time from merged daily histograms: within {sketch.RELATIVE_ERROR:.0%} of the exact percentile_cont."
+)
 
 FILTERS = [
     OpenApiParameter("from", OpenApiTypes.DATE, description="First day of the period (default: 90 days ago)."),
@@ -45,9 +49,9 @@ class MonitorCardSerializer(serializers.Serializer):
     suspended = serializers.IntegerField()
     in_error = serializers.IntegerField()
     overdue = serializers.IntegerField(help_text="Running past the SOP deadline or with a step past due.")
-    p50_days = serializers.FloatField(allow_null=True, help_text="End-to-end, working days.")
-    p90_days = serializers.FloatField(allow_null=True)
-    p95_days = serializers.FloatField(allow_null=True)
+    p50_days = serializers.FloatField(allow_null=True, help_text=f"End-to-end, working days. {SKETCHED}")
+    p90_days = serializers.FloatField(allow_null=True, help_text=SKETCHED)
+    p95_days = serializers.FloatField(allow_null=True, help_text=SKETCHED)
     within_sop = serializers.FloatField(allow_null=True, help_text="Share of finished cases within the SOP deadline.")
     sop_days = serializers.IntegerField(allow_null=True)
     sop_working = serializers.BooleanField()
@@ -58,16 +62,18 @@ class MonitorStepSerializer(serializers.Serializer):
     title = serializers.CharField()
     role = serializers.CharField()
     due = serializers.CharField()
-    due_seconds = serializers.FloatField(allow_null=True, help_text="Median working seconds from creation to due.")
+    due_seconds = serializers.FloatField(
+        allow_null=True, help_text=f"Median working seconds from creation to due. {SKETCHED}"
+    )
     open = serializers.IntegerField()
     overdue = serializers.IntegerField()
     completed = serializers.IntegerField()
-    p50_hours = serializers.FloatField(allow_null=True)
-    p90_hours = serializers.FloatField(allow_null=True)
-    p95_hours = serializers.FloatField(allow_null=True)
-    p50_days = serializers.FloatField(allow_null=True)
-    p90_days = serializers.FloatField(allow_null=True)
-    p95_days = serializers.FloatField(allow_null=True)
+    p50_hours = serializers.FloatField(allow_null=True, help_text=SKETCHED)
+    p90_hours = serializers.FloatField(allow_null=True, help_text=SKETCHED)
+    p95_hours = serializers.FloatField(allow_null=True, help_text=SKETCHED)
+    p50_days = serializers.FloatField(allow_null=True, help_text=SKETCHED)
+    p90_days = serializers.FloatField(allow_null=True, help_text=SKETCHED)
+    p95_days = serializers.FloatField(allow_null=True, help_text=SKETCHED)
     on_time = serializers.FloatField(allow_null=True)
     repeated = serializers.IntegerField(help_text="Completions that were a return or a loop (the step ran before).")
     heat = serializers.ChoiceField(choices=["ok", "warn", "bad", "none"])
@@ -84,7 +90,7 @@ class MonitorWeekSerializer(serializers.Serializer):
     week = serializers.DateField(help_text="Monday of the week.")
     started = serializers.IntegerField()
     finished = serializers.IntegerField()
-    p90_days = serializers.FloatField(allow_null=True)
+    p90_days = serializers.FloatField(allow_null=True, help_text=SKETCHED)
 
 
 class MonitorAtRiskSerializer(serializers.Serializer):
@@ -117,6 +123,7 @@ class MonitorAtRiskPageSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text="Tasks matching, counted up to 1,000.")
     more_than_count = serializers.BooleanField(help_text="True when more than 1,000 tasks match.")
     has_next = serializers.BooleanField()
+    next = serializers.IntegerField(allow_null=True, help_text="Pass as `after` for the next page.")
     results = MonitorAtRiskSerializer(many=True)
 
 
@@ -176,7 +183,7 @@ class AtRiskApi(APIView):
             *FILTERS,
             OpenApiParameter("process", str),
             OpenApiParameter("overdue", bool, description="Only tasks past due."),
-            OpenApiParameter("page", int),
+            OpenApiParameter("after", int, description="The last task of the previous page (its `next`)."),
             OpenApiParameter("page_size", int),
         ],
         responses=MonitorAtRiskPageSerializer,
@@ -185,16 +192,21 @@ class AtRiskApi(APIView):
         _scope, filters = _filters(request)
         params = request.query_params
         overdue = query_choice(params, "overdue", ["true", "false", "1", "0"], "false") in ("true", "1")
-        number = query_int(params, "page") or 1
         size = query_int(params, "page_size", maximum=Pagination.max_page_size) or Pagination.page_size
-        tasks = selectors.at_risk_tasks(filters, process_key=str(params.get("process") or ""), overdue_only=overdue)
-        # Read along the (status, due_at) index: a page costs its rows, and the total is counted up to a cap.
-        rows = list(tasks[(number - 1) * size : number * size + 1])
-        total = tasks.order_by()[: selectors.COUNT_CAP + 1].count()
+        process_key = str(params.get("process") or "")
+        # Pages follow the index of open tasks by due time from the last row shown (keyset), so a page costs
+        # its rows however far down it is; the total is counted up to a cap.
+        tasks = selectors.at_risk_tasks(
+            filters, process_key=process_key, overdue_only=overdue, after=query_int(params, "after")
+        )
+        rows = list(tasks[: size + 1])
+        everything = selectors.at_risk_tasks(filters, process_key=process_key, overdue_only=overdue)
+        total = everything.order_by()[: selectors.COUNT_CAP + 1].count()
         body = {
             "count": min(total, selectors.COUNT_CAP),
             "more_than_count": total > selectors.COUNT_CAP,
             "has_next": len(rows) > size,
+            "next": rows[size - 1].pk if len(rows) > size else None,
             "results": selectors.describe_tasks(rows[:size]),
         }
         return Response(MonitorAtRiskPageSerializer(body).data)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -15,6 +15,7 @@ from backend.core.workdays import add_days
 from backend.workflow.models import HistoryEvent, HumanTask, ProcessInstance
 
 from .models import CaseFact, ProcessTarget, TaskFact
+from .summaries import local_day, summaries_rebuild
 from .worktime import DAY, Interval, WorkCalendar
 
 FINISHED = (ProcessInstance.Status.COMPLETED, ProcessInstance.Status.CANCELLED)
@@ -36,7 +37,10 @@ def process_target(process_key: str) -> tuple[int | None, bool]:
 def _calendar(moments: list[datetime]) -> WorkCalendar:
     now = timezone.now()
     present = [m for m in moments if m is not None] or [now]
-    return WorkCalendar(timezone.localdate(min(present)), timezone.localdate(max([*present, now])))
+    # Deadlines of running cases lie ahead: the calendar reaches a season past today.
+    return WorkCalendar(
+        timezone.localdate(min(present)), timezone.localdate(max([*present, now])) + timedelta(days=120)
+    )
 
 
 def _suspensions(instance_ids: list[int]) -> dict[int, list[Interval]]:
@@ -91,7 +95,23 @@ def _case_numbers(
     return e2e, elapsed <= days * DAY
 
 
-def _refresh_tasks(batch: int) -> int:
+def _due_at(instance: ProcessInstance, calendar: WorkCalendar, gaps: list[Interval]) -> datetime | None:
+    """When a running case passes its SOP deadline: the clock stops while it is suspended (an open suspension
+    counts until now, so a suspended case's deadline moves on at every refresh)."""
+    if instance.status in FINISHED:
+        return None
+    days, working = process_target(instance.process_key)
+    if days is None:
+        return None
+    now = timezone.now()
+    if working:
+        suspended = sum(calendar.seconds(max(a, instance.started_at), min(b, now)) for a, b in gaps)
+        return calendar.add_seconds(instance.started_at, days * DAY + suspended)
+    elapsed = sum(max(0.0, (min(b, now) - max(a, instance.started_at)).total_seconds()) for a, b in gaps)
+    return instance.started_at + timedelta(days=days, seconds=elapsed)
+
+
+def _refresh_tasks(batch: int) -> tuple[int, set[date]]:
     missing = HumanTask.objects.filter(status__in=[HumanTask.Status.COMPLETED, HumanTask.Status.CANCELLED]).exclude(
         Exists(TaskFact.objects.filter(task_id=OuterRef("pk")))
     )
@@ -114,7 +134,7 @@ def _refresh_tasks(batch: int) -> int:
         .order_by("pk")[:batch]
     )
     if not tasks:
-        return 0
+        return 0, set()
     instance_ids = sorted({t.instance_id for t in tasks})
     gaps = _suspensions(instance_ids)
     calendar = _calendar([t.created_at for t in tasks])
@@ -172,21 +192,26 @@ def _refresh_tasks(batch: int) -> int:
             )
         )
     TaskFact.objects.bulk_create(facts, ignore_conflicts=True)
-    return len(facts)
+    return len(facts), {local_day(f.completed_at) for f in facts if f.completed_at}
 
 
-def _refresh_cases(batch: int) -> int:
-    """New cases get a fact; cases whose status changed get theirs worked out again."""
+def _refresh_cases(batch: int, *, suspended: bool = False) -> tuple[int, set[date]]:
+    """New cases get a fact; cases whose status changed get theirs worked out again (`suspended`: the
+    suspended cases instead, whose deadline moves while they wait)."""
     new = ProcessInstance.objects.exclude(Exists(CaseFact.objects.filter(instance_id=OuterRef("pk"))))
     changed = ProcessInstance.objects.filter(
         Exists(CaseFact.objects.filter(instance_id=OuterRef("pk")).exclude(status=OuterRef("status")))
     )
-    instances = [
-        *new.select_related("definition").only(*_INSTANCE_FIELDS).order_by("pk")[:batch],
-        *changed.select_related("definition").only(*_INSTANCE_FIELDS).order_by("pk")[:batch],
-    ]
+    fresh = list(new.select_related("definition").only(*_INSTANCE_FIELDS).order_by("pk")[:batch])
+    instances = [*fresh, *changed.select_related("definition").only(*_INSTANCE_FIELDS).order_by("pk")[:batch]]
+    if suspended:
+        instances = list(
+            ProcessInstance.objects.filter(status=ProcessInstance.Status.SUSPENDED)
+            .select_related("definition")
+            .only(*_INSTANCE_FIELDS)
+        )
     if not instances:
-        return 0
+        return 0, set()
     ids = [i.pk for i in instances]
     gaps = _suspensions(ids)
     late = set(
@@ -209,15 +234,21 @@ def _refresh_cases(batch: int) -> int:
                 finished_at=finished,
                 e2e_seconds=e2e,
                 within_sop=within,
+                due_at=_due_at(instance, calendar, gaps.get(instance.pk, [])),
             )
         )
     CaseFact.objects.bulk_create(
         facts,
         update_conflicts=True,
         unique_fields=["instance"],
-        update_fields=["status", "finished_at", "e2e_seconds", "within_sop", "unit", "refreshed_at"],
+        update_fields=["status", "finished_at", "e2e_seconds", "within_sop", "due_at", "unit", "refreshed_at"],
     )
-    return len(facts)
+    if suspended:
+        return len(facts), set()  # a suspended case's summaries do not change while it waits
+    # A case is counted on the day it started once, when it gets its fact; a change of status touches only the
+    # day it finished (or was cancelled).
+    days = {local_day(i.started_at) for i in fresh} | {local_day(f.finished_at) for f in facts if f.finished_at}
+    return len(facts), days
 
 
 _INSTANCE_FIELDS = (
@@ -231,16 +262,29 @@ _INSTANCE_FIELDS = (
 )
 
 
+def _lock() -> None:
+    """One refresh at a time: two would each rebuild a day's summaries and leave both copies."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('qujat.monitor.facts_refresh'))")
+
+
 def facts_refresh(*, batch: int = 2000, rounds: int = 50) -> int:
-    """Bring the rollups up to date (tasks first: a case's SOP verdict may read its steps); returns rows written."""
+    """Bring the rollups and their summaries up to date (tasks first: a case's SOP verdict may read its
+    steps); returns the number of facts written."""
     written = 0
     for _round in range(rounds):
         with transaction.atomic():
-            done = _refresh_tasks(batch)
-            done += _refresh_cases(batch)
-        written += done
-        if done == 0:
+            _lock()
+            tasks, task_days = _refresh_tasks(batch)
+            cases, case_days = _refresh_cases(batch)
+            summaries_rebuild(task_days | case_days)
+        written += tasks + cases
+        if tasks + cases == 0:
             break
+    with transaction.atomic():
+        _lock()
+        _refresh_cases(batch, suspended=True)
     return written
 
 

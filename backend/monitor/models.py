@@ -81,13 +81,17 @@ class CaseFact(models.Model):
     # Working seconds request → outcome with suspensions left out; set once the case completed.
     e2e_seconds = models.FloatField(null=True)
     within_sop = models.BooleanField(null=True)
+    # When a running case passes its SOP deadline, its suspensions (until now) added; None without one.
+    due_at = models.DateTimeField(null=True)
     refreshed_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         indexes = [
-            models.Index(fields=["process_key", "started_at"], name="casefact_process_started"),
-            models.Index(fields=["process_key", "finished_at"], name="casefact_process_finished"),
-            models.Index(fields=["process_key", "status"], name="casefact_process_status"),
+            # The summaries read a day's cases started and finished.
+            models.Index(fields=["started_at"], name="casefact_started"),
+            models.Index(fields=["finished_at"], name="casefact_finished"),
+            # Running cases past their deadline, counted from the index alone.
+            models.Index(fields=["process_key", "status", "due_at", "instance"], name="casefact_process_status_due"),
         ]
 
     def __str__(self) -> str:
@@ -116,8 +120,85 @@ class TaskFact(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["process_key", "completed_at"], name="taskfact_process_completed"),
+            models.Index(fields=["completed_at"], name="taskfact_completed"),
         ]
 
     def __str__(self) -> str:
         return f"{self.spec_id} #{self.task_id}"
+
+
+class Span(models.TextChoices):
+    DAY = "day"
+    MONTH = "month"
+
+
+class CaseSummary(models.Model):
+    """A process's cases on one day (or in one month, merged from its days), per version and unit.
+
+    Cases started that day, completed (with the histogram of their end-to-end working time, see sketch.py)
+    and cancelled that day, and how many completed within the SOP deadline. Kept by `summaries.summaries_rebuild`.
+    """
+
+    span = models.CharField(max_length=5, choices=Span.choices)
+    day = models.DateField()  # the day, or the first day of the month
+    process_key = models.CharField(max_length=100)
+    version = models.PositiveIntegerField()
+    unit = models.ForeignKey(OrgUnit, null=True, on_delete=models.SET_NULL, related_name="+")
+    started = models.PositiveIntegerField(default=0)
+    finished = models.PositiveIntegerField(default=0)
+    cancelled = models.PositiveIntegerField(default=0)
+    within_sop = models.PositiveIntegerField(default=0)
+    e2e = models.JSONField(default=dict)
+
+    class Meta:
+        indexes = [models.Index(fields=["span", "day"], name="casesummary_span_day")]
+
+    def __str__(self) -> str:
+        return f"{self.process_key} {self.span} {self.day}"
+
+
+class StepSummary(models.Model):
+    """A user task's completions on one day (or in one month), per process version, role and unit.
+
+    Counts (completed, with a due time, on time, ran again in the case) and three histograms of working
+    seconds: waiting (created → completed), after claim, and the time it was given (created → due).
+    """
+
+    span = models.CharField(max_length=5, choices=Span.choices)
+    day = models.DateField()
+    process_key = models.CharField(max_length=100)
+    version = models.PositiveIntegerField()
+    spec_id = models.CharField(max_length=100)
+    role = models.CharField(max_length=40, blank=True)
+    unit = models.ForeignKey(OrgUnit, null=True, on_delete=models.SET_NULL, related_name="+")
+    completed = models.PositiveIntegerField(default=0)
+    with_due = models.PositiveIntegerField(default=0)
+    on_time = models.PositiveIntegerField(default=0)
+    repeated = models.PositiveIntegerField(default=0)
+    wait = models.JSONField(default=dict)
+    claim = models.JSONField(default=dict)
+    due = models.JSONField(default=dict)
+
+    class Meta:
+        indexes = [models.Index(fields=["process_key", "span", "day"], name="stepsummary_process_span_day")]
+
+    def __str__(self) -> str:
+        return f"{self.process_key}/{self.spec_id} {self.span} {self.day}"
+
+
+class PersonSummary(models.Model):
+    """The user tasks a person completed on one day (or in one month) per unit: how many, and the histogram
+    of their working time waiting (the workload table's median)."""
+
+    span = models.CharField(max_length=5, choices=Span.choices)
+    day = models.DateField()
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(OrgUnit, null=True, on_delete=models.SET_NULL, related_name="+")
+    completed = models.PositiveIntegerField(default=0)
+    wait = models.JSONField(default=dict)
+
+    class Meta:
+        indexes = [models.Index(fields=["span", "day"], name="personsummary_span_day")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.span} {self.day}"

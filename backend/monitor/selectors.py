@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, F, Func, OuterRef, Q, QuerySet
-from django.db.models.functions import TruncWeek
+from django.db.models import Count, F, Func, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,11 +22,12 @@ from backend.core.params import query_choice, query_date, query_int, query_text
 from backend.workflow.models import HistoryEvent, HumanTask, ProcessDefinition, ProcessInstance, TaskCandidate, Timer
 from backend.workflow.selectors import latest_definitions
 
+from . import sketch
 from .facts import process_target
-from .models import CaseFact, TaskFact
-from .percentiles import Percentile
+from .models import CaseFact, CaseSummary, PersonSummary, Span, StepSummary
 from .scope import MonitorScope
-from .worktime import DAY, WorkCalendar
+from .summaries import period_q
+from .worktime import DAY
 
 RUNNING = (ProcessInstance.Status.RUNNING, ProcessInstance.Status.SUSPENDED, ProcessInstance.Status.ERROR)
 MODES = ("wait", "claim")
@@ -133,41 +133,47 @@ def _share(part: int, whole: int) -> float | None:
 # --- process cards -----------------------------------------------------------------------------------
 
 
-def process_cards(filters: Filters) -> list[dict[str, Any]]:
+def _summaries(model: Any, filters: Filters, **where: Any) -> QuerySet[Any]:
+    """The summary rows of the period (whole months and edge days), in scope and filtered."""
+    rows = _scoped(model.objects.filter(period_q(filters.start, filters.end), **where), filters.unit_ids)
+    return rows.filter(version=filters.version) if filters.version else rows
+
+
+def _percentile_days(hist: dict[str, int]) -> dict[str, float | None]:
+    p50, p90, p95 = sketch.percentiles(hist, (0.5, 0.9, 0.95))
+    return {"p50_days": _days(p50), "p90_days": _days(p90), "p95_days": _days(p95)}
+
+
+def process_cards(filters: Filters, *, process_key: str = "") -> list[dict[str, Any]]:
     """One card per deployed process: cases started, finished, cancelled, running and overdue; end-to-end
-    p50/p90/p95 and the share finished within the SOP deadline (cases finished in the period)."""
-    since, until = filters.since, filters.until
-    finished = Q(status=ProcessInstance.Status.COMPLETED, finished_at__gte=since, finished_at__lt=until)
-    cases = cases_in_scope(filters)
+    p50/p90/p95 (within sketch.RELATIVE_ERROR) and the share finished within the SOP deadline (cases finished
+    in the period), from the daily summaries; running and overdue are counted live. `process_key`: its card only."""
+    only = {"process_key": process_key} if process_key else {}
+    totals: dict[str, dict[str, Any]] = {}
+    for summary in _summaries(CaseSummary, filters, **only).values(
+        "process_key", "started", "finished", "cancelled", "within_sop", "e2e"
+    ):
+        total = totals.setdefault(
+            summary["process_key"], {"started": 0, "finished": 0, "cancelled": 0, "within": 0, "e2e": []}
+        )
+        total["started"] += summary["started"]
+        total["finished"] += summary["finished"]
+        total["cancelled"] += summary["cancelled"]
+        total["within"] += summary["within_sop"]
+        total["e2e"].append(summary["e2e"])
+    live = cases_in_scope(filters).filter(status__in=RUNNING, **only)
     if filters.version:
-        cases = cases.filter(version=filters.version)
-    rows: dict[str, dict[str, Any]] = {
-        row["process_key"]: dict(row)
-        for row in cases.filter(
-            Q(started_at__gte=since, started_at__lt=until)
-            | Q(finished_at__gte=since, finished_at__lt=until)
-            | Q(status__in=RUNNING)
-        )
-        .values("process_key")
-        .annotate(
-            started=Count("pk", filter=Q(started_at__gte=since, started_at__lt=until)),
-            finished=Count("pk", filter=finished),
-            cancelled=Count(
-                "pk", filter=Q(status=ProcessInstance.Status.CANCELLED, finished_at__gte=since, finished_at__lt=until)
-            ),
-            running=Count("pk", filter=Q(status__in=RUNNING)),
-            suspended=Count("pk", filter=Q(status=ProcessInstance.Status.SUSPENDED)),
-            in_error=Count("pk", filter=Q(status=ProcessInstance.Status.ERROR)),
-            within=Count("pk", filter=finished & Q(within_sop=True)),
-            p50=Percentile("e2e_seconds", 0.5, filter=finished),
-            p90=Percentile("e2e_seconds", 0.9, filter=finished),
-            p95=Percentile("e2e_seconds", 0.95, filter=finished),
-        )
-        .order_by()
-    }
+        live = live.filter(version=filters.version)
+    now_counts: dict[str, dict[str, int]] = {}
+    for key, status, n in live.values_list("process_key", "status").annotate(n=Count("pk")).order_by():
+        now_counts.setdefault(key, {})[status] = n
     cards = []
     for definition in latest_definitions():
-        row: dict[str, Any] = rows.get(definition.key, {})
+        if process_key and definition.key != process_key:
+            continue
+        row: dict[str, Any] = totals.get(definition.key, {})
+        statuses = now_counts.get(definition.key, {})
+        running = sum(statuses.values())
         days, working = process_target(definition.key)
         cards.append(
             {
@@ -176,13 +182,11 @@ def process_cards(filters: Filters) -> list[dict[str, Any]]:
                 "started": row.get("started", 0),
                 "finished": row.get("finished", 0),
                 "cancelled": row.get("cancelled", 0),
-                "running": row.get("running", 0),
-                "suspended": row.get("suspended", 0),
-                "in_error": row.get("in_error", 0),
-                "overdue": overdue_cases(definition.key, filters).count() if row.get("running") else 0,
-                "p50_days": _days(row.get("p50")),
-                "p90_days": _days(row.get("p90")),
-                "p95_days": _days(row.get("p95")),
+                "running": running,
+                "suspended": statuses.get(ProcessInstance.Status.SUSPENDED, 0),
+                "in_error": statuses.get(ProcessInstance.Status.ERROR, 0),
+                "overdue": overdue_cases(definition.key, filters).count() if running else 0,
+                **_percentile_days(sketch.merge(row.get("e2e", []))),
                 "within_sop": _share(row.get("within", 0), row.get("finished", 0)),
                 "sop_days": days,
                 "sop_working": working,
@@ -192,25 +196,13 @@ def process_cards(filters: Filters) -> list[dict[str, Any]]:
 
 
 def overdue_cases(process_key: str, filters: Filters) -> QuerySet[CaseFact]:
-    """Running cases past their SOP deadline, or waiting at a step past its due time."""
+    """Running cases past their SOP deadline (time suspended left out), or waiting at a step past its due time."""
     now = timezone.now()
-    late_task = HumanTask.objects.filter(
-        instance_id=OuterRef("instance_id"), status=HumanTask.Status.OPEN, due_at__lt=now
-    )
-    late: Exists | Q = Exists(late_task)
-    days, working = process_target(process_key)
-    if days is not None:
-        if working:
-            cutoff = WorkCalendar(
-                timezone.localdate() - timedelta(days=days * 3 + 30), timezone.localdate()
-            ).subtract_days(now, days)
-        else:
-            cutoff = now - timedelta(days=days)
-        late = late | Q(started_at__lt=cutoff)
+    late_steps = HumanTask.objects.filter(status=HumanTask.Status.OPEN, process_key=process_key, due_at__lt=now)
     cases = cases_in_scope(filters).filter(process_key=process_key, status__in=RUNNING)
     if filters.version:
         cases = cases.filter(version=filters.version)
-    return cases.filter(late)
+    return cases.filter(Q(due_at__lt=now) | Q(instance_id__in=late_steps.values("instance_id")))
 
 
 # --- steps (the heatmap) -----------------------------------------------------------------------------
@@ -241,54 +233,43 @@ def heat(p90: float | None, due: float | None) -> str:
 
 def step_stats(definition: ProcessDefinition, filters: Filters) -> list[dict[str, Any]]:
     """Per user task of the process: open and overdue now, completed in the period, p50/p90/p95 (waiting or
-    after claim), the share on time, and how often it ran again in a case (returns and loops)."""
+    after claim, within sketch.RELATIVE_ERROR), the share on time, and how often it ran again in a case."""
     now = timezone.now()
-    field_name = "claim_seconds" if filters.mode == "claim" else "wait_seconds"
-    facts = _scoped(
-        TaskFact.objects.filter(
-            process_key=definition.key,
-            status=HumanTask.Status.COMPLETED,
-            completed_at__gte=filters.since,
-            completed_at__lt=filters.until,
-        ),
-        filters.unit_ids,
-    )
+    measure = "claim" if filters.mode == "claim" else "wait"
+    summaries = _summaries(StepSummary, filters, process_key=definition.key)
     open_tasks = HumanTask.objects.filter(status=HumanTask.Status.OPEN, process_key=definition.key)
     if filters.unit_ids is not None:
         open_tasks = open_tasks.filter(
             instance_id__in=CaseFact.objects.filter(unit_id__in=filters.unit_ids).values("instance_id")
         )
     if filters.version:
-        facts = facts.filter(version=filters.version)
         open_tasks = open_tasks.filter(instance__definition__version=filters.version)
     if filters.role:
-        facts = facts.filter(role=filters.role)
+        summaries = summaries.filter(role=filters.role)
         open_tasks = open_tasks.filter(role=filters.role)
-    done: dict[str, dict[str, Any]] = {
-        row["spec_id"]: dict(row)
-        for row in facts.values("spec_id")
-        .annotate(
-            completed=Count("pk"),
-            p50=Percentile(field_name, 0.5),
-            p90=Percentile(field_name, 0.9),
-            p95=Percentile(field_name, 0.95),
-            due=Percentile("due_seconds", 0.5),
-            with_due=Count("pk", filter=Q(on_time__isnull=False)),
-            on_time=Count("pk", filter=Q(on_time=True)),
-            again=Count("pk", filter=Q(loop__gt=0)),
+    done: dict[str, dict[str, Any]] = {}
+    for summary in summaries.values("spec_id", "completed", "with_due", "on_time", "repeated", measure, "due"):
+        total = done.setdefault(
+            summary["spec_id"], {"completed": 0, "with_due": 0, "on_time": 0, "again": 0, "times": [], "dues": []}
         )
-        .order_by()
-    }
+        total["completed"] += summary["completed"]
+        total["with_due"] += summary["with_due"]
+        total["on_time"] += summary["on_time"]
+        total["again"] += summary["repeated"]
+        total["times"].append(summary[measure])
+        total["dues"].append(summary["due"])
     waiting: dict[str, dict[str, Any]] = {
-        row["spec_id"]: dict(row)
-        for row in open_tasks.values("spec_id")
-        .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now)))
+        counts["spec_id"]: dict(counts)
+        for counts in open_tasks.values("spec_id")
+        .annotate(open=Count("*"), overdue=Count("due_at", filter=Q(due_at__lt=now)))  # from the index alone
         .order_by()
     }
     steps = []
     tasks = (definition.routing or {}).get("tasks", {})
     for spec_id, info in tasks.items():
         row: dict[str, Any] = done.get(spec_id, {})
+        p50, p90, p95 = sketch.percentiles(sketch.merge(row.get("times", [])), (0.5, 0.9, 0.95))
+        [due] = sketch.percentiles(sketch.merge(row.get("dues", [])), (0.5,))
         now_row: dict[str, Any] = waiting.get(spec_id, {})
         titles = info.get("title") or {}
         properties = info.get("properties") or {}
@@ -298,19 +279,19 @@ def step_stats(definition: ProcessDefinition, filters: Filters) -> list[dict[str
                 "title": titles.get(_language()) or titles.get("ru") or spec_id,
                 "role": info.get("lane", ""),
                 "due": properties.get("due") or (_("from the request") if properties.get("due_from") else ""),
-                "due_seconds": row.get("due"),
+                "due_seconds": due,
                 "open": now_row.get("open", 0),
                 "overdue": now_row.get("overdue", 0),
                 "completed": row.get("completed", 0),
-                "p50_hours": _hours(row.get("p50")),
-                "p90_hours": _hours(row.get("p90")),
-                "p95_hours": _hours(row.get("p95")),
-                "p50_days": _days(row.get("p50")),
-                "p90_days": _days(row.get("p90")),
-                "p95_days": _days(row.get("p95")),
+                "p50_hours": _hours(p50),
+                "p90_hours": _hours(p90),
+                "p95_hours": _hours(p95),
+                "p50_days": _days(p50),
+                "p90_days": _days(p90),
+                "p95_days": _days(p95),
                 "on_time": _share(row.get("on_time", 0), row.get("with_due", 0)),
                 "repeated": row.get("again", 0),
-                "heat": heat(row.get("p90"), row.get("due")),
+                "heat": heat(p90, due),
             }
         )
     return steps
@@ -354,56 +335,43 @@ def heatmap_marks(steps: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def weekly_trend(process_key: str, filters: Filters) -> list[dict[str, Any]]:
-    """Per week of the period: cases started, cases finished and the p90 end-to-end time of those."""
-    cases = cases_in_scope(filters).filter(process_key=process_key)
-    if filters.version:
-        cases = cases.filter(version=filters.version)
-    since, until = filters.since, filters.until
-    started = dict(
-        cases.filter(started_at__gte=since, started_at__lt=until)
-        .annotate(week=TruncWeek("started_at"))
-        .values("week")
-        .annotate(n=Count("pk"))
-        .order_by()
-        .values_list("week", "n")
+    """Per week of the period: cases started, cases finished and the p90 end-to-end time of those (from the
+    daily summaries; a week cut by the period counts its days inside it)."""
+    rows = _scoped(
+        CaseSummary.objects.filter(
+            span=Span.DAY, day__gte=filters.start, day__lte=filters.end, process_key=process_key
+        ),
+        filters.unit_ids,
     )
-    finished: dict[Any, dict[str, Any]] = {
-        row["week"]: dict(row)
-        for row in cases.filter(status=ProcessInstance.Status.COMPLETED, finished_at__gte=since, finished_at__lt=until)
-        .annotate(week=TruncWeek("finished_at"))
-        .values("week")
-        .annotate(n=Count("pk"), p90=Percentile("e2e_seconds", 0.9))
-        .order_by()
-    }
-    weeks = []
+    if filters.version:
+        rows = rows.filter(version=filters.version)
+    weeks: dict[date, dict[str, Any]] = {}
+    for day, started, finished, e2e in rows.values_list("day", "started", "finished", "e2e"):
+        week = weeks.setdefault(day - timedelta(days=day.weekday()), {"started": 0, "finished": 0, "e2e": []})
+        week["started"] += started
+        week["finished"] += finished
+        week["e2e"].append(e2e)
+    result = []
     monday = filters.start - timedelta(days=filters.start.weekday())
     while monday <= filters.end:
-        key = _week_key(monday)
-        row: dict[str, Any] = next((v for k, v in finished.items() if _as_date(k) == monday), {})
-        weeks.append(
+        week = weeks.get(monday, {})
+        [p90] = sketch.percentiles(sketch.merge(week.get("e2e", [])), (0.9,))
+        result.append(
             {
                 "week": monday.isoformat(),
-                "started": next((n for k, n in started.items() if _as_date(k) == monday), 0),
-                "finished": row.get("n", 0),
-                "p90_days": _days(row.get("p90")),
-                "key": key,
+                "started": week.get("started", 0),
+                "finished": week.get("finished", 0),
+                "p90_days": _days(p90),
+                "key": _week_key(monday),
             }
         )
         monday += timedelta(days=7)
-    return weeks
+    return result
 
 
 def _week_key(monday: date) -> str:
     year, week, _day = monday.isocalendar()
     return f"{year}-W{week:02d}"
-
-
-def _as_date(value: Any) -> date:
-    if isinstance(value, datetime):
-        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
-    if isinstance(value, str):
-        return date.fromisoformat(value[:10])
-    return value
 
 
 # --- overdue and at-risk work ------------------------------------------------------------------------
@@ -436,10 +404,20 @@ class PastHalf(Func):
         return sql, (*created_params, *due_params, *now_params)
 
 
-def at_risk_tasks(filters: Filters, *, process_key: str = "", overdue_only: bool = False) -> QuerySet[HumanTask]:
-    """Open tasks past their due time or past half of it, the most overdue first."""
+def at_risk_tasks(
+    filters: Filters, *, process_key: str = "", overdue_only: bool = False, after: int | None = None
+) -> QuerySet[HumanTask]:
+    """Open tasks past their due time or past half of it, the most overdue first, read along the (status, due_at)
+    index of tasks; `after` (a task's id) starts past that task (keyset pagination)."""
     now = timezone.now()
     tasks = HumanTask.objects.filter(status=HumanTask.Status.OPEN, due_at__isnull=False)
+    if after is not None:
+        last = HumanTask.objects.filter(pk=after, due_at__isnull=False).values_list("due_at", flat=True).first()
+        if last is None:
+            raise ValidationFailed(
+                _("Please correct the marked fields."), fields={"after": [_("There is no such task with a due time.")]}
+            )
+        tasks = tasks.filter(Q(due_at__gt=last) | Q(due_at=last, pk__gt=after))
     tasks = tasks.filter(due_at__lt=now) if overdue_only else tasks.filter(Q(due_at__lt=now) | PastHalf(now))
     if process_key:
         tasks = tasks.filter(process_key=process_key)
@@ -488,21 +466,24 @@ def describe_tasks(tasks: list[HumanTask]) -> list[dict[str, Any]]:
     return rows
 
 
+def _medians(rows: Any) -> dict[Any, float | None]:
+    """The median of each key's merged histograms, from (key, histogram) rows."""
+    histograms: dict[Any, list[dict[str, int]]] = {}
+    for key, hist in rows:
+        histograms.setdefault(key, []).append(hist)
+    return {key: sketch.percentiles(sketch.merge(hists), (0.5,))[0] for key, hists in histograms.items()}
+
+
 def workload(filters: Filters, *, by: str = "person") -> list[dict[str, Any]]:
     """Per person or per unit: open tasks, overdue ones, and the median working time of tasks finished in the
-    period — where work piles up. A person's open tasks are those they claimed and those offered to them."""
+    period (from the summaries, within sketch.RELATIVE_ERROR) — where work piles up. A person's open tasks are
+    those they claimed and those offered to them."""
     now = timezone.now()
     tasks = HumanTask.objects.filter(status=HumanTask.Status.OPEN)
     if filters.unit_ids is not None:
         tasks = tasks.filter(
             instance_id__in=CaseFact.objects.filter(unit_id__in=filters.unit_ids).values("instance_id")
         )
-    facts = _scoped(
-        TaskFact.objects.filter(
-            status=HumanTask.Status.COMPLETED, completed_at__gte=filters.since, completed_at__lt=filters.until
-        ),
-        filters.unit_ids,
-    )
     if by == "unit":
         open_rows = (
             _scoped(CaseFact.objects.filter(instance__tasks__status=HumanTask.Status.OPEN), filters.unit_ids)
@@ -513,9 +494,7 @@ def workload(filters: Filters, *, by: str = "person") -> list[dict[str, Any]]:
             )
             .order_by()
         )
-        medians = dict(
-            facts.values("unit_id").annotate(m=Percentile("wait_seconds", 0.5)).order_by().values_list("unit_id", "m")
-        )
+        medians = _medians(_summaries(StepSummary, filters).values_list("unit_id", "wait"))
         unit_counts = {row["unit_id"]: row for row in open_rows}
         units = OrgUnit.objects.in_bulk([u for u in {*unit_counts, *medians} if u is not None])
         rows = [
@@ -543,13 +522,7 @@ def workload(filters: Filters, *, by: str = "person") -> list[dict[str, Any]]:
         row = counts.setdefault(user_id, {"open": 0, "overdue": 0})
         row["open"] += open_count
         row["overdue"] += overdue_count
-    medians = dict(
-        facts.filter(completed_by_id__in=list(counts))
-        .values("completed_by_id")
-        .annotate(m=Percentile("wait_seconds", 0.5))
-        .order_by()
-        .values_list("completed_by_id", "m")
-    )
+    medians = _medians(_summaries(PersonSummary, filters, user_id__in=list(counts)).values_list("user_id", "wait"))
     people = User.objects.in_bulk(list(counts))
     return [
         {

@@ -60,6 +60,22 @@ class WorkCalendar:
             total -= self.seconds(max(start, gap_start), min(end, gap_end))
         return max(0.0, total)
 
+    def add_seconds(self, moment: datetime, seconds: float) -> datetime:
+        """The moment `seconds` working seconds after `moment` (the inverse of `seconds`)."""
+        zone = timezone.get_current_timezone()
+        local = timezone.localtime(moment, zone)
+        left = seconds
+        day = local.date()
+        while True:
+            day_start = datetime.combine(day, time.min, tzinfo=zone)
+            if self.is_working(day):
+                lower = max(local, day_start)
+                room = (day_start + timedelta(days=1) - lower).total_seconds()
+                if left <= room:
+                    return lower + timedelta(seconds=left)
+                left -= room
+            day += timedelta(days=1)
+
     def subtract_days(self, moment: datetime, days: int) -> datetime:
         """The moment `days` working days before `moment` (the inverse of `add_working_days`)."""
         local = timezone.localtime(moment)

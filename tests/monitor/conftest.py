@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from backend.accounts.models import User
+from backend.monitor.sketch import RELATIVE_ERROR
 from backend.workflow.history import history_record
 from backend.workflow.models import HistoryEvent, HumanTask, ProcessDefinition, ProcessInstance
 
@@ -82,3 +83,9 @@ def case_factory(demo: None) -> Callable[..., ProcessInstance]:
 
 def hours(n: float) -> timedelta:
     return timedelta(hours=n)
+
+
+def sketched(exact: float) -> Any:
+    """A percentile as the monitor shows it: from merged histograms, within the sketch's relative error of
+    the exact `percentile_cont` (and the rounding to hundredths)."""
+    return pytest.approx(exact, rel=RELATIVE_ERROR, abs=0.005)

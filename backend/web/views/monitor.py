@@ -142,7 +142,7 @@ def monitor_process(request: HttpRequest, key: str) -> HttpResponse:
     if exported:
         return exported
     versions = list(ProcessDefinition.objects.filter(key=key).order_by("-version").values_list("version", flat=True))
-    card = next((c for c in selectors.process_cards(filters) if c["key"] == key), None)
+    card = next(iter(selectors.process_cards(filters, process_key=key)), None)
     return render(
         request,
         "monitor/process.html",

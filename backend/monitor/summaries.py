@@ -1,0 +1,194 @@
+"""Per-day and per-month summaries of the rollups, so a year's figures merge a few thousand rows, not a million.
+
+A day's rows (`CaseSummary`, `StepSummary`, span "day") are worked out again from that day's facts whenever
+the refresh writes a fact dated that day, and a month's rows (span "month") from its days' rows: both are
+functions of the facts, so rebuilding is idempotent. A period reads the months it covers whole and the
+days at its edges (`period_q`). Durations are histograms (sketch.py), percentiles come from their merge.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from backend.workflow.models import HumanTask, ProcessInstance
+
+from . import sketch
+from .models import CaseFact, CaseSummary, PersonSummary, Span, StepSummary, TaskFact
+
+
+def _bounds(day: date) -> tuple[datetime, datetime]:
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    return start, timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+
+
+def local_day(moment: datetime) -> date:
+    return timezone.localtime(moment).date()
+
+
+def _month(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _next_month(day: date) -> date:
+    return (_month(day) + timedelta(days=32)).replace(day=1)
+
+
+def period_q(start: date, end: date) -> Q:
+    """The summary rows of the days `start`…`end`: whole months from month rows, the edges from day rows."""
+    first = start if start.day == 1 else _next_month(start)
+    after = _month(end + timedelta(days=1))  # the first day after the last whole month
+    if first >= after:
+        return Q(span=Span.DAY, day__gte=start, day__lte=end)
+    return (
+        Q(span=Span.MONTH, day__gte=first, day__lt=after)
+        | Q(span=Span.DAY, day__gte=start, day__lt=first)
+        | Q(span=Span.DAY, day__gte=after, day__lte=end)
+    )
+
+
+def _day_cases(day: date) -> list[CaseSummary]:
+    since, until = _bounds(day)
+    rows: dict[tuple[str, int, int | None], CaseSummary] = {}
+    durations: dict[tuple[str, int, int | None], list[float | None]] = defaultdict(list)
+
+    def row(key: tuple[str, int, int | None]) -> CaseSummary:
+        if key not in rows:
+            rows[key] = CaseSummary(span=Span.DAY, day=day, process_key=key[0], version=key[1], unit_id=key[2], e2e={})
+        return rows[key]
+
+    for process_key, version, unit_id in CaseFact.objects.filter(
+        started_at__gte=since, started_at__lt=until
+    ).values_list("process_key", "version", "unit_id"):
+        row((process_key, version, unit_id)).started += 1
+    finished = CaseFact.objects.filter(
+        finished_at__gte=since,
+        finished_at__lt=until,
+        status__in=[ProcessInstance.Status.COMPLETED, ProcessInstance.Status.CANCELLED],
+    ).values_list("process_key", "version", "unit_id", "status", "e2e_seconds", "within_sop")
+    for process_key, version, unit_id, status, e2e, within in finished:
+        summary = row((process_key, version, unit_id))
+        if status == ProcessInstance.Status.CANCELLED:
+            summary.cancelled += 1
+            continue
+        summary.finished += 1
+        summary.within_sop += bool(within)
+        durations[(process_key, version, unit_id)].append(e2e)
+    for key, values in durations.items():
+        rows[key].e2e = sketch.histogram(values)
+    return list(rows.values())
+
+
+def _day_steps(day: date) -> tuple[list[StepSummary], list[PersonSummary]]:
+    since, until = _bounds(day)
+    rows: dict[tuple[Any, ...], StepSummary] = {}
+    values: dict[tuple[Any, ...], list[tuple[float | None, float | None, float | None]]] = defaultdict(list)
+    people: dict[tuple[int, int | None], list[float | None]] = defaultdict(list)
+    facts = TaskFact.objects.filter(
+        status=HumanTask.Status.COMPLETED, completed_at__gte=since, completed_at__lt=until
+    ).values_list(
+        "process_key",
+        "version",
+        "spec_id",
+        "role",
+        "unit_id",
+        "on_time",
+        "loop",
+        "wait_seconds",
+        "claim_seconds",
+        "due_seconds",
+        "completed_by_id",
+    )
+    for process_key, version, spec_id, role, unit_id, on_time, loop, wait, claim, due, user_id in facts:
+        if user_id is not None:
+            people[(user_id, unit_id)].append(wait)
+        key = (process_key, version, spec_id, role, unit_id)
+        summary = rows.get(key)
+        if summary is None:
+            summary = rows[key] = StepSummary(
+                span=Span.DAY,
+                day=day,
+                process_key=process_key,
+                version=version,
+                spec_id=spec_id,
+                role=role,
+                unit_id=unit_id,
+            )
+        summary.completed += 1
+        summary.with_due += on_time is not None
+        summary.on_time += bool(on_time)
+        summary.repeated += loop > 0
+        values[key].append((wait, claim, due))
+    for key, triples in values.items():
+        rows[key].wait = sketch.histogram(t[0] for t in triples)
+        rows[key].claim = sketch.histogram(t[1] for t in triples)
+        rows[key].due = sketch.histogram(t[2] for t in triples)
+    persons = [
+        PersonSummary(
+            span=Span.DAY, day=day, user_id=user_id, unit_id=unit_id, completed=len(waits), wait=sketch.histogram(waits)
+        )
+        for (user_id, unit_id), waits in people.items()
+    ]
+    return list(rows.values()), persons
+
+
+_CASE_COUNTS = ("started", "finished", "cancelled", "within_sop")
+_STEP_COUNTS = ("completed", "with_due", "on_time", "repeated")
+
+
+def _month_rows(model: Any, first: date, key_fields: tuple[str, ...], counts: tuple[str, ...], hists: tuple[str, ...]):
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    days = model.objects.filter(span=Span.DAY, day__gte=first, day__lt=_next_month(first))
+    for values in days.values(*key_fields, *counts, *hists):
+        key = tuple(values[f] for f in key_fields)
+        total = merged.setdefault(key, {**{f: 0 for f in counts}, **{h: [] for h in hists}})
+        for f in counts:
+            total[f] += values[f]
+        for h in hists:
+            total[h].append(values[h])
+    return [
+        model(
+            span=Span.MONTH,
+            day=first,
+            **dict(zip(key_fields, key, strict=True)),
+            **{f: total[f] for f in counts},
+            **{h: sketch.merge(total[h]) for h in hists},
+        )
+        for key, total in merged.items()
+    ]
+
+
+def summaries_rebuild(days: Iterable[date]) -> int:
+    """Work out the summaries of these days and of their months again from the facts; returns rows written.
+
+    Call inside the transaction that wrote the facts (facts.facts_refresh holds the refresh lock)."""
+    days = sorted(set(days))
+    written = 0
+    for day in days:
+        for model in (CaseSummary, StepSummary, PersonSummary):
+            model.objects.filter(span=Span.DAY, day=day).delete()
+        steps, persons = _day_steps(day)
+        written += len(CaseSummary.objects.bulk_create(_day_cases(day), batch_size=1000))
+        written += len(StepSummary.objects.bulk_create(steps, batch_size=1000))
+        written += len(PersonSummary.objects.bulk_create(persons, batch_size=1000))
+    for first in sorted({_month(d) for d in days}):
+        for model in (CaseSummary, StepSummary, PersonSummary):
+            model.objects.filter(span=Span.MONTH, day=first).delete()
+        cases = _month_rows(CaseSummary, first, ("process_key", "version", "unit_id"), _CASE_COUNTS, ("e2e",))
+        steps = _month_rows(
+            StepSummary,
+            first,
+            ("process_key", "version", "spec_id", "role", "unit_id"),
+            _STEP_COUNTS,
+            ("wait", "claim", "due"),
+        )
+        persons = _month_rows(PersonSummary, first, ("user_id", "unit_id"), ("completed",), ("wait",))
+        written += len(CaseSummary.objects.bulk_create(cases, batch_size=1000))
+        written += len(StepSummary.objects.bulk_create(steps, batch_size=1000))
+        written += len(PersonSummary.objects.bulk_create(persons, batch_size=1000))
+    return written
