@@ -19,7 +19,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
@@ -100,13 +100,22 @@ class _SharedSpecWorkflowConverter(BpmnWorkflowConverter):
     and serializes it without its spec (stored once per definition)."""
 
     def to_dict(self, workflow: Any) -> dict[str, Any]:
-        dct = WorkflowConverter.to_dict(self, workflow)
         stored = getattr(workflow, "_qujat_stored", None)
+        tasks = workflow.tasks
         if stored:
-            # Finished tasks already in a segment, unchanged since, are not written again.
-            dct["tasks"] = {
-                key: value for key, value in dct["tasks"].items() if stored.get(UUID(key)) != _memo_key_of(value)
+            # Finished tasks already in a segment, unchanged since, are neither converted nor written again.
+            tasks = {
+                task_id: task for task_id, task in tasks.items() if stored.get(task_id) != _MemoTaskConverter._key(task)
             }
+        dct = {
+            "data": self.registry.convert(self.registry.clean(workflow.data)),
+            "correlations": workflow.correlations,
+            "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
+            "success": workflow.success,
+            "completed": workflow.completed,
+            "tasks": self.mapping_to_dict(tasks),
+            "root": str(workflow.task_tree.id),
+        }
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
@@ -121,11 +130,6 @@ class _SharedSpecWorkflowConverter(BpmnWorkflowConverter):
         self.subprocesses_from_dict(dct["subprocesses"], workflow)
         workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
         return workflow
-
-
-def _memo_key_of(dct: dict[str, Any]) -> tuple[int, float, int]:
-    """The memo key of a serialized task (the same as `_MemoTaskConverter._key` of the task itself)."""
-    return dct["state"], dct["last_state_change"], len(dct["children"])
 
 
 def _registry() -> Any:
@@ -464,17 +468,26 @@ class RunningProcess:
         """Run this operation's scripts with its own helpers (bound to its actor)."""
         self.workflow.script_engine = PythonScriptEngine(_SandboxEnvironment(sandbox))
 
-    def snapshot(self) -> dict[str, Any]:
-        """The whole serialized instance as a dict, to restore with `load` (finished tasks come from their memo)."""
-        dct: dict[str, Any] = SERIALIZER.to_dict(self.workflow)
+    def _to_dict(self, *, without_stored: bool) -> dict[str, Any]:
+        if without_stored:
+            self.workflow._qujat_stored = self.stored
+        try:
+            dct: dict[str, Any] = SERIALIZER.to_dict(self.workflow)
+        finally:
+            self.workflow.__dict__.pop("_qujat_stored", None)
         dct[STATE_VERSION_KEY] = SERIALIZER.VERSION
         if self.dropped:
             dct[DROPPED_KEY] = list(self.dropped)
         return dct
 
+    def snapshot(self) -> dict[str, Any]:
+        """The instance as a dict without the finished tasks its saved segments hold, to restore with `load`
+        and those segments (finished tasks come from their memo)."""
+        return self._to_dict(without_stored=True)
+
     def state(self) -> str:
         """The whole serialized instance as JSON text, without its spec (stored once per definition)."""
-        return json.dumps(self.snapshot(), separators=(",", ":"))
+        return json.dumps(self._to_dict(without_stored=False), separators=(",", ":"))
 
     def state_parts(self) -> tuple[str, str | None]:
         """What to save: the state without the finished tasks already in segments, and a new segment when
@@ -494,15 +507,7 @@ class RunningProcess:
                 {str(task.id): SERIALIZER.registry.convert(task) for task in gathered}, separators=(",", ":")
             )
             self.stored.update((task.id, _MemoTaskConverter._key(task)) for task in gathered)
-        self.workflow._qujat_stored = self.stored
-        try:
-            dct: dict[str, Any] = SERIALIZER.to_dict(self.workflow)
-        finally:
-            del self.workflow._qujat_stored
-        dct[STATE_VERSION_KEY] = SERIALIZER.VERSION
-        if self.dropped:
-            dct[DROPPED_KEY] = list(self.dropped)
-        return json.dumps(dct, separators=(",", ":")), segment
+        return json.dumps(self._to_dict(without_stored=True), separators=(",", ":")), segment
 
     def run_engine(self) -> None:
         """Fire due timers and run every automatic step until people or timers must act."""
@@ -533,6 +538,8 @@ class RunningProcess:
             if task.task_spec.bpmn_id
         ]
         waiting.sort(key=lambda task: task.last_state_change, reverse=True)
+        if not self.workflow.is_completed():
+            return [task.task_spec.bpmn_id for task in waiting], None  # no end reached: no walk over the history
         ends = [
             task
             for task in self.workflow.get_tasks(state=TaskState.COMPLETED)

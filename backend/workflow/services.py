@@ -227,7 +227,7 @@ class _Operation:
         except EngineError as error:
             if self.savepoint is not None:
                 transaction.savepoint_rollback(self.savepoint)
-            self.process = self._load(checkpoint)
+            self.process = self._load(checkpoint, stored_segments(self.instance))
             self.instance.status = ProcessInstance.Status.ERROR
             where = f"{error.task_spec}: " if error.task_spec else ""
             self.instance.incident = f"{where}{error}"
