@@ -23,6 +23,12 @@ def api_token_issue(*, user: User) -> str:
 
 
 @transaction.atomic
+def api_token_revoke(*, token: ApiToken) -> None:
+    """Log a client out: the token it authenticated with stops working with the next request."""
+    ApiToken.objects.filter(pk=token.pk).delete()
+
+
+@transaction.atomic
 def api_tokens_revoke(*, user: User) -> int:
     deleted, _ = ApiToken.objects.filter(user=user).delete()
     return deleted

@@ -9,8 +9,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.accounts.models import ApiToken
 from backend.accounts.selectors import substituted_users, user_roles
-from backend.accounts.services import api_token_issue
+from backend.accounts.services import api_token_issue, api_token_revoke
 from backend.api.throttling import AddressThrottle
 from backend.core.exceptions import ApplicationError, ValidationFailed
 from backend.core.http import authenticated_user
@@ -50,6 +51,18 @@ class TokenObtainApi(APIView):
                 fields={"password": [_("Wrong username or password.")]},
             )
         return Response({"token": api_token_issue(user=user)}, status=status.HTTP_201_CREATED)
+
+
+class LogoutApi(APIView):
+    """Revoke the API token this request is authenticated with (log the client out)."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        authenticated_user(request)
+        if not isinstance(request.auth, ApiToken):
+            raise ValidationFailed(_("Log out with the API token you want to revoke."), code="no_token")
+        api_token_revoke(token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class RoleSerializer(serializers.Serializer):

@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("auth/token/", accounts.TokenObtainApi.as_view(), name="auth-token"),
+    path("auth/logout/", accounts.LogoutApi.as_view(), name="auth-logout"),
     path("me/", accounts.MeApi.as_view(), name="me"),
 ]
 

@@ -235,6 +235,7 @@ class InstanceOperationApi(APIView):
 
 class FilterSerializer(serializers.Serializer):
     process = serializers.CharField(required=False)
+    instance = serializers.IntegerField(required=False, min_value=1)
     overdue = serializers.BooleanField(required=False, default=None, allow_null=True)
     due_before = serializers.DateTimeField(required=False)
 
@@ -247,6 +248,12 @@ class TaskListApi(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("process", str),
+            OpenApiParameter(
+                "instance",
+                int,
+                description="Only the tasks of this process instance (its id), e.g. to find the first task of a "
+                "case just started.",
+            ),
             OpenApiParameter("overdue", bool),
             OpenApiParameter("due_before", OpenApiTypes.DATETIME),
         ],

@@ -19,7 +19,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
@@ -100,7 +100,22 @@ class _SharedSpecWorkflowConverter(BpmnWorkflowConverter):
     and serializes it without its spec (stored once per definition)."""
 
     def to_dict(self, workflow: Any) -> dict[str, Any]:
-        dct = WorkflowConverter.to_dict(self, workflow)
+        stored = getattr(workflow, "_qujat_stored", None)
+        tasks = workflow.tasks
+        if stored:
+            # Finished tasks already in a segment, unchanged since, are neither converted nor written again.
+            tasks = {
+                task_id: task for task_id, task in tasks.items() if stored.get(task_id) != _MemoTaskConverter._key(task)
+            }
+        dct = {
+            "data": self.registry.convert(self.registry.clean(workflow.data)),
+            "correlations": workflow.correlations,
+            "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
+            "success": workflow.success,
+            "completed": workflow.completed,
+            "tasks": self.mapping_to_dict(tasks),
+            "root": str(workflow.task_tree.id),
+        }
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
@@ -135,6 +150,10 @@ def _registry() -> Any:
 
 SERIALIZER = BpmnWorkflowSerializer(_registry())
 STATE_VERSION_KEY = "serializer_version"
+# Finished tasks stay in the instance's state until this many have gathered; then they move, once, to a
+# segment of their own that is never written again, so a step writes what changed, not the whole history.
+SEGMENT_AFTER = 64
+DROPPED_KEY = "qujat_dropped"
 
 
 _SPECS: dict[str, tuple[Any, dict[str, Any]]] = {}
@@ -386,6 +405,10 @@ class RunningProcess:
 
     def __init__(self, workflow: BpmnWorkflow) -> None:
         self.workflow = workflow
+        # Finished tasks already written to a segment, with the memo key they were written with.
+        self.stored: dict[UUID, tuple[int, float, int]] = {}
+        # Ids of tasks in a segment that the engine has since dropped (rare: a reset or a migration).
+        self.dropped: list[str] = []
 
     @classmethod
     def start(
@@ -408,28 +431,83 @@ class RunningProcess:
         *,
         spec_key: str,
         load_bundle: Callable[[], str],
-        state: str,
+        state: str | dict[str, Any],
         sandbox: Sandbox,
+        segments: list[str] | None = None,
     ) -> RunningProcess:
+        """Restore a saved state (JSON text, with the segments of finished tasks saved before it, in order)
+        or a snapshot (taken once, restored at most once)."""
         spec, subprocesses = _restore_specs(spec_key, load_bundle)
-        dct = json.loads(state)
+        dct = json.loads(state) if isinstance(state, str) else state
+        dropped = dct.pop(DROPPED_KEY, [])
+        from_segments: set[str] = set()
+        if segments:
+            tasks: dict[str, Any] = {}
+            for segment in segments:
+                tasks.update(json.loads(segment))
+            for task_id in dropped:
+                tasks.pop(task_id, None)
+            from_segments = set(tasks) - set(dct["tasks"])
+            tasks.update(dct["tasks"])
+            dct["tasks"] = tasks
         version = dct.pop(STATE_VERSION_KEY, SERIALIZER.VERSION)
         if version != SERIALIZER.VERSION:
             dct[SERIALIZER.VERSION_KEY] = version
             SERIALIZER.migrate(dct)
         workflow = SERIALIZER.registry.restore(dct, spec=spec, subprocess_specs=subprocesses)
         workflow.script_engine = PythonScriptEngine(_SandboxEnvironment(sandbox))
-        return cls(workflow)
+        process = cls(workflow)
+        process.dropped = list(dropped)
+        for task_id in from_segments:
+            task = workflow.tasks.get(UUID(task_id))
+            if task is not None and task.state & _FINISHED:
+                process.stored[task.id] = _MemoTaskConverter._key(task)
+        return process
 
     def use_sandbox(self, sandbox: Sandbox) -> None:
         """Run this operation's scripts with its own helpers (bound to its actor)."""
         self.workflow.script_engine = PythonScriptEngine(_SandboxEnvironment(sandbox))
 
-    def state(self) -> str:
-        """The serialized instance as JSON text, without its spec (stored once per definition)."""
-        dct = SERIALIZER.to_dict(self.workflow)
+    def _to_dict(self, *, without_stored: bool) -> dict[str, Any]:
+        if without_stored:
+            self.workflow._qujat_stored = self.stored
+        try:
+            dct: dict[str, Any] = SERIALIZER.to_dict(self.workflow)
+        finally:
+            self.workflow.__dict__.pop("_qujat_stored", None)
         dct[STATE_VERSION_KEY] = SERIALIZER.VERSION
-        return json.dumps(dct, separators=(",", ":"))
+        if self.dropped:
+            dct[DROPPED_KEY] = list(self.dropped)
+        return dct
+
+    def snapshot(self) -> dict[str, Any]:
+        """The instance as a dict without the finished tasks its saved segments hold, to restore with `load`
+        and those segments (finished tasks come from their memo)."""
+        return self._to_dict(without_stored=True)
+
+    def state(self) -> str:
+        """The whole serialized instance as JSON text, without its spec (stored once per definition)."""
+        return json.dumps(self._to_dict(without_stored=False), separators=(",", ":"))
+
+    def state_parts(self) -> tuple[str, str | None]:
+        """What to save: the state without the finished tasks already in segments, and a new segment when
+        enough finished tasks have gathered (None otherwise). Both as JSON text."""
+        tasks = self.workflow.tasks
+        for task_id in [task_id for task_id in self.stored if task_id not in tasks]:
+            del self.stored[task_id]
+            self.dropped.append(str(task_id))
+        gathered = [
+            task
+            for task_id, task in tasks.items()
+            if task.state & _FINISHED and self.stored.get(task_id) != _MemoTaskConverter._key(task)
+        ]
+        segment = None
+        if len(gathered) >= SEGMENT_AFTER:
+            segment = json.dumps(
+                {str(task.id): SERIALIZER.registry.convert(task) for task in gathered}, separators=(",", ":")
+            )
+            self.stored.update((task.id, _MemoTaskConverter._key(task)) for task in gathered)
+        return json.dumps(self._to_dict(without_stored=True), separators=(",", ":")), segment
 
     def run_engine(self) -> None:
         """Fire due timers and run every automatic step until people or timers must act."""
@@ -460,6 +538,8 @@ class RunningProcess:
             if task.task_spec.bpmn_id
         ]
         waiting.sort(key=lambda task: task.last_state_change, reverse=True)
+        if not self.workflow.is_completed():
+            return [task.task_spec.bpmn_id for task in waiting], None  # no end reached: no walk over the history
         ends = [
             task
             for task in self.workflow.get_tasks(state=TaskState.COMPLETED)

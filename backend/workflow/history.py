@@ -48,43 +48,101 @@ class HistoryChain:
 
     The chain's head (event count and last hash) lives on the locked instance row and moves with every
     append, in the same transaction, so the chain is anchored: a deleted tail no longer looks complete.
+    The chain carries the head it last wrote (or read with the lock) and moves it with a compare-and-set
+    in the statement that inserts the event; services that append to the same case through another object,
+    or a rolled-back savepoint, make the compare fail, and only then is the head read again.
     """
 
     def __init__(self, instance: ProcessInstance, *, locked: bool = False) -> None:
         self.instance = instance
         self.locked = locked
+        self.head: tuple[int, str] | None = (instance.history_count, instance.history_head) if locked else None
 
-    def append(self, *, kind: str, actor: User | None = None, payload: dict[str, Any] | None = None) -> HistoryEvent:
-        """Append one event; call it inside the transaction that makes the change it records."""
-        if not transaction.get_connection().in_atomic_block:
-            raise RuntimeError("history events are written inside the transaction of the change they record")
+    def _read_head(self) -> tuple[int, str]:
         rows = ProcessInstance.objects.filter(pk=self.instance.pk)
         if not self.locked:
             # Appends to one instance are serialized by its row lock.
             rows = rows.select_for_update()
             self.locked = True
-        # The head is read from the row each time: services called while an engine step runs append to the
-        # same chain through other objects, and a rolled-back savepoint takes its events and head back together.
-        count, prev = rows.values_list("history_count", "history_head").get()
-        seq = count + 1
+        count, head = rows.values_list("history_count", "history_head").get()
+        return count, head
+
+    def append(self, *, kind: str, actor: User | None = None, payload: dict[str, Any] | None = None) -> HistoryEvent:
+        """Append one event; call it inside the transaction that makes the change it records."""
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("history events are written inside the transaction of the change they record")
         # Payloads go through JSON once so the stored value and the hashed value are the same.
         clean = json.loads(canonical_json(payload or {}))
         at = timezone.now()
-        digest = event_hash(
-            instance_id=self.instance.pk,
-            seq=seq,
-            kind=kind,
-            actor_id=actor.pk if actor else None,
-            at=at,
-            payload=clean,
-            prev_hash=prev,
-        )
-        event = HistoryEvent.objects.create(
-            instance=self.instance, seq=seq, kind=kind, actor=actor, at=at, payload=clean, prev_hash=prev, hash=digest
-        )
-        ProcessInstance.objects.filter(pk=self.instance.pk).update(history_count=seq, history_head=digest)
-        self.instance.history_count, self.instance.history_head = seq, digest
+        while True:
+            if self.head is None:
+                self.head = self._read_head()
+            count, prev = self.head
+            event = HistoryEvent(
+                instance=self.instance,
+                seq=count + 1,
+                kind=kind,
+                actor=actor,
+                at=at,
+                payload=clean,
+                prev_hash=prev,
+                hash=event_hash(
+                    instance_id=self.instance.pk,
+                    seq=count + 1,
+                    kind=kind,
+                    actor_id=actor.pk if actor else None,
+                    at=at,
+                    payload=clean,
+                    prev_hash=prev,
+                ),
+            )
+            if _insert_moving_head(event, count):
+                break
+            self.head = None  # someone else moved the head in this transaction: read it and hash again
+        self.head = (event.seq, event.hash)
+        self.instance.history_count, self.instance.history_head = self.head
         return event
+
+
+def _insert_moving_head(event: HistoryEvent, count: int) -> bool:
+    """Move the instance's head from (count, event.prev_hash) to the event and insert it; False (and nothing
+    written) when the head was not there. One statement on PostgreSQL, two elsewhere."""
+    instance_table = ProcessInstance._meta.db_table
+    where = {"pk": event.instance_id, "history_count": count, "history_head": event.prev_hash}
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        moved = ProcessInstance.objects.filter(**where).update(history_count=event.seq, history_head=event.hash)
+        if moved:
+            event.save(force_insert=True)
+        return bool(moved)
+    event_table = HistoryEvent._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH head AS (UPDATE {instance_table} SET history_count = %s, history_head = %s "  # noqa: S608 - table names from the models
+            "WHERE id = %s AND history_count = %s AND history_head = %s RETURNING id) "
+            f"INSERT INTO {event_table} (instance_id, seq, kind, actor_id, at, payload, prev_hash, hash) "
+            "SELECT id, %s, %s, %s, %s, %s::jsonb, %s, %s FROM head RETURNING id",
+            [
+                event.seq,
+                event.hash,
+                event.instance_id,
+                count,
+                event.prev_hash,
+                event.seq,
+                event.kind,
+                event.actor_id,
+                event.at,
+                canonical_json(event.payload),
+                event.prev_hash,
+                event.hash,
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    event.pk = row[0]
+    event._state.adding = False
+    return True
 
 
 def history_record(

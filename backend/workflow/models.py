@@ -100,7 +100,9 @@ class ProcessInstance(models.Model):
     number = models.CharField(_("case number"), max_length=40, unique=True, null=True, blank=True)
     business_key = models.CharField(_("business key"), max_length=100, blank=True, db_index=True)
     subject = models.JSONField(_("subject"), default=dict, help_text=_("What the case is about, in kk/ru/en."))
+    # The engine's state without the finished tasks already moved to its StateSegments (see engine.SEGMENT_AFTER).
     state = models.TextField(_("engine state"), default="{}", help_text=_("JSON; key order matters to the engine."))
+    state_segments = models.PositiveIntegerField(_("state segments"), default=0)
     data = models.JSONField(_("process data"), default=dict)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -141,6 +143,20 @@ class ProcessInstance(models.Model):
 def case_number(*, prefix: str, year: int, instance_id: int) -> str:
     """The human-readable number of a case: unique because the instance id is."""
     return f"{prefix}-{year}-{instance_id:06d}"
+
+
+class StateSegment(models.Model):
+    """Finished tasks of a case's engine state, written once when enough have gathered and never changed:
+    a step then writes what changed, not the whole history. Later segments and the instance's state win."""
+
+    instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="state_segments_stored")
+    tasks = models.TextField(help_text="JSON: task id → serialized task.")
+
+    class Meta:
+        ordering = ["instance", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.instance} segment {self.pk}"
 
 
 class HumanTask(models.Model):

@@ -29,17 +29,38 @@ def task_properties(definition: ProcessDefinition, spec_id: str, lane: str) -> d
     return {**lane_props, **task_props}
 
 
-def _scope_unit(expression: str, data: dict[str, Any]) -> OrgUnit:
-    if expression.startswith("="):
-        code: Any = expression[1:]
-    else:
-        code = data.get(expression)
-    unit = None
-    if isinstance(code, int):
-        unit = OrgUnit.objects.filter(pk=code).first()
-    elif isinstance(code, str) and code:
-        unit = OrgUnit.objects.filter(code=code).first()
-    return unit or OrgUnit.objects.get(parent__isnull=True, kind=OrgUnit.Kind.UNIVERSITY)
+# A department's lineage: department, school, university (and a level to spare).
+_PARENTS = ["parent__parent__parent__parent"]
+
+
+class RoutingMemo:
+    """What routing read during one operation (units by code, role holders of a unit), read once."""
+
+    def __init__(self) -> None:
+        self.units: dict[Any, OrgUnit] = {}
+        self.holders: dict[tuple[str, int, frozenset[int]], list[Holder]] = {}
+
+    def unit(self, code: Any) -> OrgUnit:
+        if code not in self.units:
+            # With its parents, so the lineage role_holders walks up is already read.
+            units = OrgUnit.objects.select_related(*_PARENTS)
+            unit = None
+            if isinstance(code, int):
+                unit = units.filter(pk=code).first()
+            elif isinstance(code, str) and code:
+                unit = units.filter(code=code).first()
+            self.units[code] = unit or units.get(parent__isnull=True, kind=OrgUnit.Kind.UNIVERSITY)
+        return self.units[code]
+
+    def role_holders(self, role: str, unit: OrgUnit, exclude: set[int]) -> list[Holder]:
+        key = (role, unit.pk, frozenset(exclude))
+        if key not in self.holders:
+            self.holders[key] = role_holders(role=role, org_unit=unit, exclude=exclude)
+        return self.holders[key]
+
+
+def _scope_code(expression: str, data: dict[str, Any]) -> Any:
+    return expression[1:] if expression.startswith("=") else data.get(expression)
 
 
 def excluded_for(instance: ProcessInstance, role: str) -> set[int]:
@@ -47,25 +68,38 @@ def excluded_for(instance: ProcessInstance, role: str) -> set[int]:
     start_lane = instance.definition.routing.get("start_lane", "")
     acted: list[tuple[int | None, str]] = [(instance.started_by_id, start_lane)]
     acted += list(
-        HumanTask.objects.filter(instance=instance, status=HumanTask.Status.COMPLETED).values_list(
-            "completed_by_id", "role"
-        )
+        HumanTask.objects.filter(instance=instance, status=HumanTask.Status.COMPLETED)
+        .values_list("completed_by_id", "role")
+        .distinct()
     )
     return {user_id for user_id, acted_role in acted if user_id is not None and acted_role != role}
 
 
-def route(*, instance: ProcessInstance, spec_id: str, lane: str, data: dict[str, Any]) -> Route:
+def _person(instance: ProcessInstance, user_id: Any) -> User | None:
+    """The active user with this id; the case's requester, already in memory, is not read again."""
+    if not isinstance(user_id, int):
+        return None
+    if user_id == instance.started_by_id and instance.started_by is not None:
+        return instance.started_by if instance.started_by.is_active else None
+    return User.objects.filter(pk=user_id, is_active=True).first()
+
+
+def route(
+    *, instance: ProcessInstance, spec_id: str, lane: str, data: dict[str, Any], memo: RoutingMemo | None = None
+) -> Route:
+    memo = memo or RoutingMemo()
     properties = task_properties(instance.definition, spec_id, lane)
     role = properties.get("role") or lane
     assignee_var = properties.get("assignee")
-    unit = _scope_unit(properties.get("scope", "=university"), data)
+    scope = _scope_code(properties.get("scope", "=university"), data)
     if assignee_var:
-        user_id = data.get(assignee_var)
-        assignee = User.objects.filter(pk=user_id, is_active=True).first() if isinstance(user_id, int) else None
+        assignee = _person(instance, data.get(assignee_var))
         if assignee is not None or role not in SUPERIOR_ROLE:
             return Route(role, None, assignee, [], properties)
         # The person has left (account switched off): the level above takes the step, in the lane's scope.
         role = SUPERIOR_ROLE[role]
-        return Route(role, unit, None, role_holders(role=role, org_unit=unit), properties)
+        unit = memo.unit(scope)
+        return Route(role, unit, None, memo.role_holders(role, unit, set()), properties)
     exclude = excluded_for(instance, role) if properties.get("sod", "true") != "false" else set()
-    return Route(role, unit, None, role_holders(role=role, org_unit=unit, exclude=exclude), properties)
+    unit = memo.unit(scope)
+    return Route(role, unit, None, memo.role_holders(role, unit, exclude), properties)

@@ -132,8 +132,11 @@ def known_globals() -> frozenset[str]:
 class Sandbox:
     """Evaluates and executes scripts for one engine operation on one instance."""
 
-    def __init__(self, context: InstanceContext) -> None:
+    def __init__(self, context: InstanceContext, before_helper: Callable[[], None] | None = None) -> None:
         self.helpers = {name: factory(context) for name, factory in _HELPERS.items()}
+        if before_helper is not None:
+            # Helpers are the only way a script reaches the database: the caller may prepare for that then.
+            self.helpers = {name: _announced(helper, before_helper) for name, helper in self.helpers.items()}
 
     def _globals(self, data: dict[str, Any], external: dict[str, Any] | None) -> dict[str, Any]:
         clashes = set(data) & set(self.helpers)
@@ -157,6 +160,14 @@ class Sandbox:
             if key in hidden or key.startswith("_") or callable(value) or isinstance(value, type(math)):
                 continue
             data[key] = value
+
+
+def _announced(helper: Callable[..., Any], before: Callable[[], None]) -> Callable[..., Any]:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        before()
+        return helper(*args, **kwargs)
+
+    return call
 
 
 def _working_day_helpers() -> Iterable[tuple[str, Callable[..., Any]]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,7 +15,15 @@ from backend.accounts.selectors import active_substitutions, user_has_role
 from backend.core.exceptions import NotFound
 
 from .engine import RunningProcess, TrailStep
-from .models import HistoryEvent, HumanTask, ProcessDefinition, ProcessInstance, Purpose, TaskCandidate
+from .models import (
+    HistoryEvent,
+    HumanTask,
+    ProcessDefinition,
+    ProcessInstance,
+    Purpose,
+    StateSegment,
+    TaskCandidate,
+)
 from .scripting import InstanceContext, Sandbox
 
 
@@ -79,11 +87,14 @@ def filter_tasks(
     tasks: QuerySet[HumanTask],
     *,
     process: str | None = None,
+    instance: int | None = None,
     overdue: bool | None = None,
     due_before: datetime | None = None,
 ) -> QuerySet[HumanTask]:
     if process:
         tasks = tasks.filter(process_key=process)
+    if instance is not None:
+        tasks = tasks.filter(instance_id=instance)
     if overdue:
         tasks = tasks.filter(due_at__lt=timezone.now())
     if due_before:
@@ -96,21 +107,33 @@ def _task_properties(definition: ProcessDefinition) -> dict[str, dict[str, str]]
     return {spec: info.get("properties", {}) for spec, info in tasks.items()}
 
 
-def purpose_of(definition: ProcessDefinition, spec_id: str) -> str:
+def purpose_of(definition: ProcessDefinition, spec_id: str, *, latest_routing: dict[str, Any] | None = None) -> str:
     """The `purpose` property of a user task in the diagram ("" when it has none)."""
-    return specs_with_purpose(definition).get(spec_id, "")
+    return specs_with_purpose(definition, latest_routing=latest_routing).get(spec_id, "")
 
 
-def specs_with_purpose(definition: ProcessDefinition) -> dict[str, str]:
+def latest_routing(key: OuterRef) -> Subquery:
+    """The routing of the latest version of a process, to read along with a case (see specs_with_purpose)."""
+    return Subquery(ProcessDefinition.objects.filter(key=key).order_by("-version").values("routing")[:1])
+
+
+def specs_with_purpose(
+    definition: ProcessDefinition, *, latest_routing: dict[str, Any] | None = None
+) -> dict[str, str]:
     """Task id → purpose in the case's version; a version deployed before its diagram declared purposes
-    borrows them from the latest version of the process."""
+    borrows them from the latest version of the process (whose routing the caller may have read already)."""
     purposes = {spec: p["purpose"] for spec, p in _task_properties(definition).items() if p.get("purpose")}
     if purposes:
         return purposes
-    latest = ProcessDefinition.objects.filter(key=definition.key).order_by("-version").only("routing").first()
-    if latest is None or latest.pk == definition.pk:
-        return {}
-    return {spec: p["purpose"] for spec, p in _task_properties(latest).items() if p.get("purpose")}
+    if latest_routing is None:
+        latest = ProcessDefinition.objects.filter(key=definition.key).order_by("-version").only("routing").first()
+        if latest is None or latest.pk == definition.pk:
+            return {}
+        latest_routing = latest.routing
+    tasks = (latest_routing or {}).get("tasks", {})
+    return {
+        spec: info["properties"]["purpose"] for spec, info in tasks.items() if info.get("properties", {}).get("purpose")
+    }
 
 
 def completed_with_purpose(instance: ProcessInstance, purpose: Purpose) -> QuerySet[HumanTask]:
@@ -178,6 +201,13 @@ def visible_instance(instance_id: int, user: User) -> ProcessInstance:
     return instance
 
 
+def stored_segments(instance: ProcessInstance) -> list[str]:
+    """The finished tasks the case's state left in segments, oldest first (read only when there are any)."""
+    if not instance.state_segments:
+        return []
+    return list(StateSegment.objects.filter(instance_id=instance.pk).order_by("pk").values_list("tasks", flat=True))
+
+
 def instance_trail(instance: ProcessInstance) -> list[TrailStep]:
     """The diagram elements the case reached, read from its saved engine state (nothing runs, nothing is kept)."""
     definition = instance.definition
@@ -186,5 +216,6 @@ def instance_trail(instance: ProcessInstance) -> list[TrailStep]:
         load_bundle=lambda: definition.spec,
         state=instance.state,
         sandbox=Sandbox(InstanceContext(instance.pk, None)),
+        segments=stored_segments(instance),
     )
     return process.trail()

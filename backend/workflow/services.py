@@ -18,7 +18,7 @@ from uuid import UUID
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,11 +32,20 @@ from . import forms, signals
 from .deployment import case_prefix, parse_due
 from .engine import EngineError, RunningProcess, TaskNotReady
 from .history import HistoryChain
-from .models import HumanTask, ProcessDefinition, ProcessInstance, Purpose, TaskCandidate, Timer, case_number
+from .models import (
+    HumanTask,
+    ProcessDefinition,
+    ProcessInstance,
+    Purpose,
+    StateSegment,
+    TaskCandidate,
+    Timer,
+    case_number,
+)
 from .registry import StartSpec, hooks_for
-from .routing import route, task_properties
+from .routing import RoutingMemo, route, task_properties
 from .scripting import InstanceContext, Sandbox
-from .selectors import acting_capacity, can_start, purpose_of, visible_task
+from .selectors import acting_capacity, can_see_instance, can_start, latest_routing, purpose_of, stored_segments
 from .stages import case_stage, declared_stages
 
 OPERATOR_ROLES = (Role.REGISTRAR_HEAD, Role.ADMINISTRATOR)
@@ -47,7 +56,8 @@ def _json(value: Any) -> Any:
 
 
 def latest_definition(key: str) -> ProcessDefinition:
-    definition = ProcessDefinition.objects.filter(key=key).order_by("-version").first()
+    # The diagram and the spec are large and rarely needed (the spec once per worker, when first started).
+    definition = ProcessDefinition.objects.filter(key=key).defer("bpmn_xml", "spec").order_by("-version").first()
     if definition is None:
         raise NotFound(_("There is no process %(key)s.") % {"key": key})
     return definition
@@ -89,16 +99,34 @@ class _Operation:
         self.definition = instance.definition
         self.actor = actor
         self.chain = HistoryChain(instance, locked=True)
-        self.sandbox = Sandbox(InstanceContext(instance.pk, actor.pk if actor else None, record=self._record))
+        # Taken when a script first calls a helper while the automatic steps run, so a failing script takes
+        # back what its helpers wrote; steps that call none cost no savepoint.
+        self.savepoint: str | None = None
+        self.running_steps = False
+        self.routing = RoutingMemo()
+        self.sandbox = Sandbox(
+            InstanceContext(instance.pk, actor.pk if actor else None, record=self._record),
+            before_helper=self._before_helper,
+        )
+        # A case just started has no tasks and no timers in the tables yet.
+        self.fresh = start_data is not None
         if start_data is not None:
             self.process = RunningProcess.start(
                 spec_key=self.spec_key, load_bundle=lambda: self.definition.spec, data=start_data, sandbox=self.sandbox
             )
-            return
-        cached = _CACHE.take(instance.pk, self.revision)
-        if cached is not None:
-            cached.use_sandbox(self.sandbox)
-        self.process = cached or self._load(instance.state)
+        else:
+            cached = _CACHE.take(instance.pk, self.revision)
+            if cached is not None:
+                cached.use_sandbox(self.sandbox)
+            # The state is read only when this worker does not hold the case.
+            self.process = cached or self._load(instance.state, stored_segments(instance))
+        # The timer table holds what the engine waited for when loaded: unchanged, it needs no visit.
+        self.timers_loaded = self._timers()
+
+    def _timers(self) -> dict[UUID, datetime]:
+        if not self.definition.routing.get("has_timers", True):
+            return {}
+        return {timer.task_id: timer.due_at for timer in self.process.pending_timers()}
 
     @property
     def revision(self) -> tuple[int, str]:
@@ -114,7 +142,7 @@ class _Operation:
         instance = (
             ProcessInstance.objects.select_for_update(of=("self",))
             .select_related("definition", "started_by")
-            .defer("definition__bpmn_xml", "definition__spec")
+            .defer("state", "definition__bpmn_xml", "definition__spec")
             .filter(pk=instance_id)
             .first()
         )
@@ -122,13 +150,62 @@ class _Operation:
             raise NotFound(_("There is no such process instance."))
         return cls(instance, actor)
 
-    def _load(self, state: str) -> RunningProcess:
+    @classmethod
+    def lock_task(cls, task_id: int, user: User) -> tuple[_Operation, HumanTask, bool, User | None]:
+        """The task, its case under the row lock, and whether `user` may act on it (and for whom), in one
+        statement; a 404 when the user may not even see the task."""
+        mine = TaskCandidate.objects.filter(task=OuterRef("pk"), user=user)
+        # Evaluated on the statement's snapshot, while the lock returns the newest row: when the two differ,
+        # the case changed while this statement waited for its lock, and the task is read again.
+        unchanged = ProcessInstance.objects.filter(
+            pk=OuterRef("instance_id"),
+            version=OuterRef("instance__version"),
+            history_count=OuterRef("instance__history_count"),
+        )
+        task = (
+            HumanTask.objects.select_for_update(of=("instance",))
+            .select_related("instance", "instance__definition", "instance__started_by")
+            .defer("instance__state", "instance__definition__bpmn_xml", "instance__definition__spec")
+            .annotate(
+                unchanged=Exists(unchanged),
+                candidate=Exists(mine),
+                candidate_for=Subquery(mine.values("acting_for_id")[:1]),
+                latest_routing=latest_routing(OuterRef("process_key")),
+            )
+            .filter(pk=task_id)
+            .first()
+        )
+        if task is None:
+            raise NotFound(_("There is no such task."))
+        if not task.unchanged:
+            # Everything but the instance, which the lock has just read (and refreshing would forget).
+            task.refresh_from_db(
+                fields=[f.name for f in HumanTask._meta.concrete_fields if f.name not in ("id", "instance")]
+            )
+            allowed, acting_for = acting_capacity(task, user)
+        elif task.assignee_id is None and task.candidate:
+            allowed = True
+            acting_for = User.objects.get(pk=task.candidate_for) if task.candidate_for else None
+        elif task.assignee_id == user.pk:
+            allowed, acting_for = True, None
+        else:
+            allowed, acting_for = acting_capacity(task, user)
+        if not allowed and not can_see_instance(task.instance, user):
+            raise NotFound(_("There is no such task."))
+        return cls(task.instance, user), task, allowed, acting_for
+
+    def _load(self, state: str | dict[str, Any], segments: list[str] | None = None) -> RunningProcess:
         return RunningProcess.load(
             spec_key=self.spec_key,
             load_bundle=lambda: self.definition.spec,
             state=state,
             sandbox=self.sandbox,
+            segments=segments,
         )
+
+    def _before_helper(self) -> None:
+        if self.running_steps and self.savepoint is None:
+            self.savepoint = transaction.savepoint()
 
     def _record(self, kind: str, payload: dict[str, Any]) -> None:
         self.history(kind, payload)
@@ -143,20 +220,27 @@ class _Operation:
             self.project()
             self.save()
             return
-        checkpoint = self.process.state()
+        checkpoint = self.process.snapshot()
+        self.running_steps, self.savepoint = True, None
         try:
-            with transaction.atomic():
-                self.process.run_engine()
-                self.project()
-                self.save()
+            self.process.run_engine()
         except EngineError as error:
-            self.process = self._load(checkpoint)
+            if self.savepoint is not None:
+                transaction.savepoint_rollback(self.savepoint)
+            self.process = self._load(checkpoint, stored_segments(self.instance))
             self.instance.status = ProcessInstance.Status.ERROR
             where = f"{error.task_spec}: " if error.task_spec else ""
             self.instance.incident = f"{where}{error}"
             self.project()
             self.save()
             self.history("error", {"task": error.task_spec, "message": str(error), "line": error.line}, actor=None)
+            return
+        finally:
+            self.running_steps = False
+        if self.savepoint is not None:
+            transaction.savepoint_commit(self.savepoint)
+        self.project()
+        self.save()
 
     def stage(self) -> str:
         waiting, end = self.process.position()
@@ -166,12 +250,17 @@ class _Operation:
 
     def save(self) -> None:
         instance = self.instance
-        instance.state = self.process.state()
+        instance.state, segment = self.process.state_parts()
+        if segment is not None:
+            StateSegment.objects.create(instance=instance, tasks=segment)
+            instance.state_segments += 1
         instance.data = _json(self.process.data)
         instance.stage = self.stage()
         updated = ProcessInstance.objects.filter(pk=instance.pk, version=instance.version).update(
             state=instance.state,
+            state_segments=instance.state_segments,
             data=instance.data,
+            number=instance.number,
             status=instance.status,
             stage=instance.stage,
             incident=instance.incident,
@@ -188,10 +277,14 @@ class _Operation:
     def project(self) -> None:
         """Make the task table and pending timers match the engine state."""
         ready = {task.id: task for task in self.process.ready_user_tasks()}
-        open_tasks = {
-            task.engine_task_id: task
-            for task in HumanTask.objects.filter(instance=self.instance, status=HumanTask.Status.OPEN)
-        }
+        open_tasks = (
+            {}
+            if self.fresh
+            else {
+                task.engine_task_id: task
+                for task in HumanTask.objects.filter(instance=self.instance, status=HumanTask.Status.OPEN)
+            }
+        )
         for engine_id, task in open_tasks.items():
             if engine_id not in ready or self.instance.status in (
                 ProcessInstance.Status.COMPLETED,
@@ -216,9 +309,14 @@ class _Operation:
         pending = {timer.task_id: timer for timer in self.process.pending_timers()}
         if self.instance.status in (ProcessInstance.Status.COMPLETED, ProcessInstance.Status.CANCELLED):
             pending = {}
-        rows = Timer.objects.filter(
-            instance=self.instance, kind=Timer.Kind.BPMN, fired_at__isnull=True, cancelled=False
-        )
+        if {key: timer.due_at for key, timer in pending.items()} == self.timers_loaded and not self.fresh:
+            return
+        if self.fresh:
+            rows: Any = []
+        else:
+            rows = Timer.objects.filter(
+                instance=self.instance, kind=Timer.Kind.BPMN, fired_at__isnull=True, cancelled=False
+            )
         known = {row.engine_task_id: row for row in rows}
         for engine_id, row in known.items():
             if engine_id not in pending:
@@ -234,7 +332,7 @@ class _Operation:
         )
 
     def create_task(self, engine_id: UUID, spec_id: str, lane: str, data: dict[str, Any]) -> HumanTask:
-        target = route(instance=self.instance, spec_id=spec_id, lane=lane, data=data)
+        target = route(instance=self.instance, spec_id=spec_id, lane=lane, data=data, memo=self.routing)
         properties = target.properties
         spec = self.definition.routing.get("tasks", {}).get(spec_id, {})
         now = timezone.now()
@@ -317,10 +415,36 @@ def _task_schedule_sla(task: HumanTask, properties: dict[str, str], now: datetim
 
 
 def _task_close(task: HumanTask, status: str) -> None:
-    task.status = status
-    task.save(update_fields=["status"])
-    TaskCandidate.objects.filter(task=task).update(is_open=False)
-    Timer.objects.filter(task=task, fired_at__isnull=True).update(cancelled=True)
+    _task_finish(task, status=status)
+
+
+def _task_finish(task: HumanTask, **changes: Any) -> None:
+    """Write a task's final fields, close its candidates and cancel its pending SLA timers (in one statement
+    on PostgreSQL)."""
+    for name, value in changes.items():
+        setattr(task, name, value)
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        task.save(update_fields=list(changes))
+        TaskCandidate.objects.filter(task=task).update(is_open=False)
+        Timer.objects.filter(task=task, fired_at__isnull=True).update(cancelled=True)
+        return
+    quote = connection.ops.quote_name
+    columns, values = [], []
+    fields = {field.name: field for field in HumanTask._meta.concrete_fields}
+    for name in changes:
+        field = fields[name]
+        columns.append(f"{quote(field.column)} = %s")
+        values.append(field.get_db_prep_save(getattr(task, field.attname), connection))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH candidates AS (UPDATE {TaskCandidate._meta.db_table} SET is_open = false "  # noqa: S608 - names from the models
+            "WHERE task_id = %s AND is_open), "
+            f"timers AS (UPDATE {Timer._meta.db_table} SET cancelled = true "
+            "WHERE task_id = %s AND fired_at IS NULL AND NOT cancelled) "
+            f"UPDATE {HumanTask._meta.db_table} SET {', '.join(columns)} WHERE id = %s",
+            [task.pk, task.pk, *values, task.pk],
+        )
 
 
 # --- who may act --------------------------------------------------------------------------------------
@@ -365,7 +489,7 @@ def instance_start(
         year=timezone.localdate(instance.started_at).year,
         instance_id=instance.pk,
     )
-    ProcessInstance.objects.filter(pk=instance.pk).update(number=instance.number)
+    # Stored with the first save of the state, in the same UPDATE.
     process_data = {**_json(start.data), "initiator_id": user.pk, "instance_id": instance.pk}
     operation = _Operation(instance, user, start_data=process_data)
     operation.history("started", {"process": definition.key, "version": definition.version, "data": process_data})
@@ -382,12 +506,9 @@ def task_complete(*, task_id: int, user: User, data: Any, signature_made: bool =
     A `signature` step completes only through backend.signatures.task_signing (which signs first, in the same
     transaction, and passes `signature_made`), or by declining it (decision "withdraw").
     """
-    task = visible_task(task_id, user)
-    operation = _Operation.lock(task.instance_id, user)
-    task.refresh_from_db()
+    operation, task, allowed, acting_for = _Operation.lock_task(task_id, user)
     if task.status != HumanTask.Status.OPEN:
         raise Conflict(_("This task has already been completed or withdrawn."))
-    allowed, acting_for = acting_capacity(task, user)
     if not allowed:
         raise Forbidden(_("This task is not yours. Claim it or ask the person it is assigned to."))
     if operation.instance.status != ProcessInstance.Status.RUNNING:
@@ -399,7 +520,8 @@ def task_complete(*, task_id: int, user: User, data: Any, signature_made: bool =
     cleaned = forms.validate(schema, data)
     if (
         not signature_made
-        and purpose_of(operation.definition, task.spec_id) == Purpose.SIGNATURE
+        and purpose_of(operation.definition, task.spec_id, latest_routing=getattr(task, "latest_routing", None))
+        == Purpose.SIGNATURE
         and cleaned.get("decision") != "withdraw"
     ):
         message = _("This step is signed by its signer: enter your signing passphrase or sign with NCALayer.")
@@ -413,17 +535,16 @@ def task_complete(*, task_id: int, user: User, data: Any, signature_made: bool =
         raise Conflict(_("This task has already been completed or withdrawn.")) from None
     except EngineError as error:
         raise ValidationFailed(str(error), code="engine_error") from error
-    task.status = HumanTask.Status.COMPLETED
-    task.completed_by = user
-    task.completed_for = acting_for
-    task.completed_at = timezone.now()
-    task.submitted_data = _json(cleaned)
-    if task.assignee_id is None:
-        task.assignee = user
-    task.save(update_fields=["status", "completed_by", "completed_for", "completed_at", "submitted_data", "assignee"])
-    TaskCandidate.objects.filter(task=task).update(is_open=False)
-    if task.due_at is not None:
-        Timer.objects.filter(task=task, fired_at__isnull=True).update(cancelled=True)
+    finished: dict[str, Any] = {"assignee": user} if task.assignee_id is None else {}
+    _task_finish(
+        task,
+        status=HumanTask.Status.COMPLETED,
+        completed_by=user,
+        completed_for=acting_for,
+        completed_at=timezone.now(),
+        submitted_data=_json(cleaned),
+        **finished,
+    )
     operation.history(
         "completed",
         {
@@ -441,12 +562,9 @@ def task_complete(*, task_id: int, user: User, data: Any, signature_made: bool =
 
 @transaction.atomic
 def task_claim(*, task_id: int, user: User) -> HumanTask:
-    task = visible_task(task_id, user)
-    operation = _Operation.lock(task.instance_id, user)
-    task.refresh_from_db()
+    operation, task, allowed, acting_for = _Operation.lock_task(task_id, user)
     if task.status != HumanTask.Status.OPEN:
         raise Conflict(_("This task has already been completed or withdrawn."))
-    allowed, acting_for = acting_capacity(task, user)
     if not allowed and task.assignee_id is not None and TaskCandidate.objects.filter(task=task, user=user).exists():
         raise Conflict(_("Someone else has already claimed this task."))
     if not allowed:
@@ -459,9 +577,7 @@ def task_claim(*, task_id: int, user: User) -> HumanTask:
 
 @transaction.atomic
 def task_release(*, task_id: int, user: User) -> HumanTask:
-    task = visible_task(task_id, user)
-    operation = _Operation.lock(task.instance_id, user)
-    task.refresh_from_db()
+    operation, task, _allowed, _acting_for = _Operation.lock_task(task_id, user)
     if task.status != HumanTask.Status.OPEN:
         raise Conflict(_("This task has already been completed or withdrawn."))
     if task.assignee_id != user.pk:
@@ -477,12 +593,10 @@ def task_release(*, task_id: int, user: User) -> HumanTask:
 @transaction.atomic
 def task_delegate(*, task_id: int, user: User, to_user: User) -> HumanTask:
     """Hand a task to a colleague who holds the same role for the same unit."""
-    task = visible_task(task_id, user)
-    operation = _Operation.lock(task.instance_id, user)
-    task.refresh_from_db()
+    operation, task, allowed, _acting_for = _Operation.lock_task(task_id, user)
     if task.status != HumanTask.Status.OPEN:
         raise Conflict(_("This task has already been completed or withdrawn."))
-    if not acting_capacity(task, user)[0]:
+    if not allowed:
         raise Forbidden(_("This task is not yours to delegate."))
     colleagues = {h.user.pk for h in role_holders(role=task.role, org_unit=task.org_unit)} if task.org_unit else set()
     if to_user.pk not in colleagues or to_user.pk == user.pk:
@@ -680,9 +794,11 @@ def tasks_reroute(*, role: str | None = None) -> int:
     if role:
         tasks = tasks.filter(role=role)
     changed = 0
+    memo = RoutingMemo()
     for task in tasks.select_related("instance", "instance__definition", "org_unit"):
         operation = _Operation.lock(task.instance_id, None)
         target = route(
+            memo=memo,
             instance=operation.instance,
             spec_id=task.spec_id,
             lane=task.lane,

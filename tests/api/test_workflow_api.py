@@ -132,3 +132,20 @@ def test_overdue_filter(engine_test_process: object) -> None:
     assert len(inbox("department_head1")) == 1
     assert inbox("department_head1", overdue="true") == []
     assert len(inbox("department_head1", due_before="2099-01-01T00:00:00Z")) == 1
+
+
+def test_the_task_list_filters_by_instance(engine_test_process: object) -> None:
+    first, second = start(), start()
+    [task] = inbox("teacher1", instance=second["id"])
+    assert task["instance"] == second["id"]
+    assert task["task"] == "write"
+    assert [t["instance"] for t in inbox("teacher1")] == [first["id"], second["id"]]
+    # Someone else's case shows nothing, whoever asks about it.
+    assert inbox("teacher3", instance=first["id"]) == []
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-3", "1.5"])
+def test_a_bad_instance_filter_names_the_field(engine_test_process: object, value: str) -> None:
+    response = api_as("teacher1").get("/api/tasks/", {"instance": value})
+    assert response.status_code == 400
+    assert "instance" in response.json()["fields"]
