@@ -139,11 +139,15 @@ def _holder_task(document: GeneratedDocument, user: User) -> HumanTask:
     task = signature_task_of(document, user)
     if task is None:
         raise Forbidden(_("This document is not waiting for your signature."))
+    _check_holder(task, user)
+    return task
+
+
+def _check_holder(task: HumanTask, user: User) -> None:
     if is_seal_task(task):
         message = _("The university's e-seal is applied with its custodian's signing passphrase, not with NCALayer.")
         raise ValidationFailed(message, code="seal_task", fields={"cms": [message]})
     signing_check(task, user)
-    return task
 
 
 def task_document_prepare(*, document: GeneratedDocument, user: User) -> tuple[str, bytes]:
@@ -175,7 +179,7 @@ def task_document_sign_cms(
             if done.exists():
                 return done.get(), None
             raise Forbidden(_("This document is not waiting for your signature."))
-        _holder_task(document, user)
+        _check_holder(task, user)
         signature = document_sign_finish(published=published, signer=user, token=token, cms=cms)
         if not all(_signed_by(each, user) for each in documents_to_sign(task)):
             return signature, None  # the task's other documents still wait for their signatures
