@@ -1,11 +1,13 @@
 """Where a visible signature stamp may go: a blank area of the page, found from the page's own drawing operators.
 
-The page's content stream is read (pypdf parses it; nothing is rendered): every glyph run, path, image and form is
-reduced to the rectangle it may ink, in PDF points — conservatively, a glyph run from its font's descent to a full
-em above its baseline — and so is every annotation already on the page (earlier stamps, links). The rectangles
-are laid on a 2-point grid and the stamp goes to the first place, from the top of the page down and right to
-left, where a stamp-sized rectangle plus a clearance touches none of them. The first page is tried first (where
-a reader looks for the QR code), then the last. A couple of milliseconds per page: it runs for every signature.
+Nothing is rendered. pypdf opens the file; the page's operators are read by the small tokenizer below (pypdf's
+own ContentStream took 62 ms against its 20 ms on a transcript's first page). Every glyph run, path, image and
+form is reduced to the rectangle it may ink, in PDF points — conservatively, a glyph run from its font's descent
+to a full em above its baseline — and so is every annotation already on the page (earlier stamps, links). The
+rectangles are laid on a grid of GRID_PT and the stamp goes to the first place, from the top of the page down and
+right to left, where a stamp-sized rectangle plus a clearance touches none of them. The first page is tried first
+(where a reader looks for the QR code), then the last. It runs for every signature: about 60 ms for a 2-page
+transcript on the project's 2-core benchmark machine, idle.
 """
 
 from __future__ import annotations
