@@ -132,18 +132,26 @@ class Span(models.TextChoices):
     MONTH = "month"
 
 
-class CaseSummary(models.Model):
+class Summary(models.Model):
+    """What every summary row is keyed by: a day (or a month, by its first day) and a unit."""
+
+    span = models.CharField(max_length=5, choices=Span.choices)
+    day = models.DateField()  # the day, or the first day of the month
+    unit = models.ForeignKey(OrgUnit, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        abstract = True
+
+
+class CaseSummary(Summary):
     """A process's cases on one day (or in one month, merged from its days), per version and unit.
 
     Cases started that day, completed (with the histogram of their end-to-end working time, see sketch.py)
     and cancelled that day, and how many completed within the SOP deadline. Kept by `summaries.summaries_rebuild`.
     """
 
-    span = models.CharField(max_length=5, choices=Span.choices)
-    day = models.DateField()  # the day, or the first day of the month
     process_key = models.CharField(max_length=100)
     version = models.PositiveIntegerField()
-    unit = models.ForeignKey(OrgUnit, null=True, on_delete=models.SET_NULL, related_name="+")
     started = models.PositiveIntegerField(default=0)
     finished = models.PositiveIntegerField(default=0)
     cancelled = models.PositiveIntegerField(default=0)
@@ -157,20 +165,17 @@ class CaseSummary(models.Model):
         return f"{self.process_key} {self.span} {self.day}"
 
 
-class StepSummary(models.Model):
+class StepSummary(Summary):
     """A user task's completions on one day (or in one month), per process version, role and unit.
 
     Counts (completed, with a due time, on time, ran again in the case) and three histograms of working
     seconds: waiting (created → completed), after claim, and the time it was given (created → due).
     """
 
-    span = models.CharField(max_length=5, choices=Span.choices)
-    day = models.DateField()
     process_key = models.CharField(max_length=100)
     version = models.PositiveIntegerField()
     spec_id = models.CharField(max_length=100)
     role = models.CharField(max_length=40, blank=True)
-    unit = models.ForeignKey(OrgUnit, null=True, on_delete=models.SET_NULL, related_name="+")
     completed = models.PositiveIntegerField(default=0)
     with_due = models.PositiveIntegerField(default=0)
     on_time = models.PositiveIntegerField(default=0)
@@ -186,14 +191,11 @@ class StepSummary(models.Model):
         return f"{self.process_key}/{self.spec_id} {self.span} {self.day}"
 
 
-class PersonSummary(models.Model):
+class PersonSummary(Summary):
     """The user tasks a person completed on one day (or in one month) per unit: how many, and the histogram
     of their working time waiting (the workload table's median)."""
 
-    span = models.CharField(max_length=5, choices=Span.choices)
-    day = models.DateField()
     user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
-    unit = models.ForeignKey(OrgUnit, null=True, on_delete=models.SET_NULL, related_name="+")
     completed = models.PositiveIntegerField(default=0)
     wait = models.JSONField(default=dict)
 
