@@ -2,9 +2,10 @@
 
 Two layers, both AES-256-GCM:
 
-- inner: the private key (unencrypted PKCS#8 DER) under a key derived from the holder's passphrase with scrypt
-  (cryptography's `Scrypt`; parameters and salt are the holder's, stored next to a check value so a wrong
-  passphrase is told apart without trying keys);
+- inner: the private key (unencrypted PKCS#8 DER) under a key derived from the holder's passphrase with Argon2id
+  (cryptography's `Argon2id`, at OWASP's recommended cost; keys wrapped earlier under scrypt still open, and are
+  re-wrapped under Argon2id when their holder next unlocks them); parameters and salt are the holder's, stored
+  next to a check value so a wrong passphrase is told apart without trying keys;
 - outer: the inner envelope under a key derived (HKDF-SHA256) from the server's key-encryption key, so a copy of
   the database alone is not enough to start guessing passphrases.
 
@@ -20,11 +21,13 @@ import hmac
 import json
 import os
 from dataclasses import dataclass
+from typing import ClassVar
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
@@ -32,10 +35,11 @@ from .errors import CredentialError, WrongPasswordError
 from .keys import PrivateKey
 
 FORMAT = "qujat-vault-1"
-# scrypt cost: 2**15 × 8 × 128 bytes = 32 MiB and about 0.1 s here; stored per holder so it can be raised later.
-SCRYPT_N = 2**15
-SCRYPT_R = 8
-SCRYPT_P = 1
+# Argon2id at OWASP's first recommendation (19 MiB, 2 passes, 1 lane): about 35 ms here. The cost is stored per
+# holder, so raising it later re-wraps each holder's keys at their next unlock (`KdfParams.outdated`).
+ARGON2_MEMORY_KIB = 19 * 1024
+ARGON2_PASSES = 2
+ARGON2_LANES = 1
 MIN_PASSPHRASE = 4
 
 
@@ -49,26 +53,40 @@ def _unb64(text: str) -> bytes:
 
 @dataclass(frozen=True)
 class KdfParams:
-    """How a holder's passphrase becomes a key: scrypt's salt and cost, and the check value of the result."""
+    """How a holder's passphrase becomes a key: the function, its salt and cost.
+
+    `kdf` is "argon2id" (cost: memory in KiB, passes, lanes) or, for keys wrapped before Argon2id, "scrypt"
+    (cost: n, r, p).
+    """
 
     salt: bytes
-    n: int = SCRYPT_N
-    r: int = SCRYPT_R
-    p: int = SCRYPT_P
+    kdf: str = "argon2id"
+    cost: tuple[int, int, int] = (ARGON2_MEMORY_KIB, ARGON2_PASSES, ARGON2_LANES)
+
+    _NAMES: ClassVar[dict[str, tuple[str, str, str]]] = {"argon2id": ("m", "t", "p"), "scrypt": ("n", "r", "p")}
 
     def to_json(self) -> str:
-        return json.dumps({"kdf": "scrypt", "salt": _b64(self.salt), "n": self.n, "r": self.r, "p": self.p})
+        names = self._NAMES[self.kdf]
+        return json.dumps({"kdf": self.kdf, "salt": _b64(self.salt), **dict(zip(names, self.cost, strict=True))})
 
     @classmethod
     def from_json(cls, text: str) -> KdfParams:
         data = json.loads(text)
-        if data.get("kdf") != "scrypt":
-            raise CredentialError(f"unknown key derivation {data.get('kdf')!r}")
-        return cls(salt=_unb64(data["salt"]), n=int(data["n"]), r=int(data["r"]), p=int(data["p"]))
+        kdf = data.get("kdf")
+        if kdf not in cls._NAMES:
+            raise CredentialError(f"unknown key derivation {kdf!r}")
+        first, second, third = (int(data[name]) for name in cls._NAMES[kdf])
+        return cls(salt=_unb64(data["salt"]), kdf=kdf, cost=(first, second, third))
 
     @classmethod
     def new(cls) -> KdfParams:
         return cls(salt=os.urandom(16))
+
+    @property
+    def outdated(self) -> bool:
+        """Weaker, or other, than what a new passphrase gets: re-wrap the holder's keys at their next unlock."""
+        current = KdfParams.new()
+        return (self.kdf, self.cost) != (current.kdf, current.cost)
 
 
 @dataclass(frozen=True)
@@ -84,7 +102,11 @@ class HolderKey:
 def derive(passphrase: str, params: KdfParams) -> HolderKey:
     if not passphrase:
         raise WrongPasswordError("empty passphrase")
-    kdf = Scrypt(salt=params.salt, length=32, n=params.n, r=params.r, p=params.p)
+    first, second, third = params.cost
+    if params.kdf == "scrypt":
+        kdf: Argon2id | Scrypt = Scrypt(salt=params.salt, length=32, n=first, r=second, p=third)
+    else:
+        kdf = Argon2id(salt=params.salt, length=32, iterations=second, lanes=third, memory_cost=first)
     return HolderKey(kdf.derive(passphrase.encode("utf-8")))
 
 

@@ -1,6 +1,6 @@
 """Signers' keys under their own passphrase: setting and changing it, unlocking a key for one request, lockout.
 
-The server cannot sign with a person's key on its own: the key is wrapped under a key derived (scrypt) from the
+The server cannot sign with a person's key on its own: the key is wrapped under a key derived (Argon2id) from the
 holder's signing passphrase, inside an outer layer under the server's key-encryption key (signing/vault.py).
 `signing_key_open` is the only way to a person's usable key, and it needs the passphrase typed in the request.
 
@@ -126,9 +126,14 @@ def unlock(*, user: User, passphrase: str) -> vault.HolderKey:
         now = timezone.now()
         if record.locked_until is not None and record.locked_until > now:
             raise _refuse("passphrase_locked", _locked_message(record))
-        holder = vault.derive(passphrase, vault.KdfParams.from_json(record.kdf)) if passphrase else None
+        params = vault.KdfParams.from_json(record.kdf)
+        holder = vault.derive(passphrase, params) if passphrase else None
         if holder is not None and vault.verify(holder, record.check_value):
-            if record.failed_attempts or record.locked_until:
+            if params.outdated:  # wrapped under an older derivation (scrypt, a lower cost): re-wrapped now, once
+                new_params = vault.KdfParams.new()
+                holder = _rewrap_keys(user, holder, vault.derive(passphrase, new_params))
+                _store(user, holder, new_params)
+            elif record.failed_attempts or record.locked_until:
                 record.failed_attempts = 0
                 record.locked_until = None
                 record.save(update_fields=["failed_attempts", "locked_until"])
@@ -197,6 +202,19 @@ def signing_key_open(*, user: User, passphrase: str, seal: bool = False) -> Sign
     return open_key(certificate, holder)
 
 
+def _rewrap_keys(user: User, old: vault.HolderKey, new: vault.HolderKey) -> vault.HolderKey:
+    """The holder's keys taken from under `old` to under `new` (a changed passphrase, a stronger derivation)."""
+    for certificate in SignerCertificate.objects.select_for_update().filter(user=user).exclude(wrapped_key=""):
+        label = label_of(certificate)
+        try:
+            key = vault.unwrap(wrapped=certificate.wrapped_key, holder=old, kek=kek(), label=label)
+        except WrongPasswordError:
+            continue  # wrapped under a passphrase before a reset: unusable anyway
+        certificate.wrapped_key = vault.wrap(key=key, holder=new, kek=kek(), label=label)
+        certificate.save(update_fields=["wrapped_key"])
+    return new
+
+
 def _store(user: User, holder: vault.HolderKey, params: vault.KdfParams) -> SigningPassphrase:
     record, _created = SigningPassphrase.objects.update_or_create(
         user=user,
@@ -230,14 +248,7 @@ def passphrase_set(*, user: User, new_passphrase: str, current_passphrase: str =
     new = vault.derive(new_passphrase, params)
     with transaction.atomic():
         if old is not None:
-            for certificate in SignerCertificate.objects.select_for_update().filter(user=user).exclude(wrapped_key=""):
-                label = label_of(certificate)
-                try:
-                    key = vault.unwrap(wrapped=certificate.wrapped_key, holder=old, kek=kek(), label=label)
-                except WrongPasswordError:
-                    continue  # wrapped under a passphrase before a reset: unusable anyway
-                certificate.wrapped_key = vault.wrap(key=key, holder=new, kek=kek(), label=label)
-                certificate.save(update_fields=["wrapped_key"])
+            _rewrap_keys(user, old, new)
         record = _store(user, new, params)
         _adopt_pending(user, new)
     return record

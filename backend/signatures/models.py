@@ -102,7 +102,7 @@ class SignerCertificate(models.Model):
 
 
 class SigningPassphrase(models.Model):
-    """A person's signing passphrase: how it becomes a key (scrypt's salt and cost) and a check value of it.
+    """A person's signing passphrase: how it becomes a key (the derivation's salt and cost) and a check value of it.
 
     The passphrase itself is never stored. Wrong entries are counted; after MAX_FAILURES signing is locked
     for a while.

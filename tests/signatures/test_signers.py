@@ -78,6 +78,44 @@ def test_demo_signers_keys_are_under_their_passphrase_and_the_server_cannot_open
     assert key.certificate.pk == certificate.pk
 
 
+def test_a_key_under_the_older_scrypt_derivation_opens_and_is_rewrapped_under_argon2id(demo: None) -> None:
+    """Keys wrapped before Argon2id (scrypt) still open with the passphrase, and are taken under Argon2id then."""
+    from signing import vault
+    from signing.errors import WrongPasswordError
+
+    dean = user("school_dean1")
+    certificate = keyring.signing_certificate(dean)
+    assert certificate is not None
+    opened = keyring.signing_key_open(user=dean, passphrase="demo").credential.private_key
+    # Wrap the same key as an earlier release did: scrypt, 2**15.
+    old = vault.KdfParams(salt=b"s" * 16, kdf="scrypt", cost=(2**15, 8, 1))
+    holder = vault.derive("demo", old)
+    certificate.wrapped_key = vault.wrap(
+        key=opened, holder=holder, kek=keyring.kek(), label=keyring.label_of(certificate)
+    )
+    certificate.save(update_fields=["wrapped_key"])
+    SigningPassphrase.objects.filter(user=dean).update(kdf=old.to_json(), check_value=holder.check_value())
+    assert vault.KdfParams.from_json(SigningPassphrase.objects.get(user=dean).kdf).outdated
+
+    with pytest.raises(keyring.ValidationFailed):
+        keyring.signing_key_open(user=dean, passphrase="wrong")  # a wrong one is still refused, nothing rewrapped
+    assert vault.KdfParams.from_json(SigningPassphrase.objects.get(user=dean).kdf).kdf == "scrypt"
+
+    again = keyring.signing_key_open(user=dean, passphrase="demo")
+    assert again.credential.private_key.private_numbers() == opened.private_numbers()  # type: ignore[union-attr]
+    record = SigningPassphrase.objects.get(user=dean)
+    params = vault.KdfParams.from_json(record.kdf)
+    assert (params.kdf, params.outdated, record.failed_attempts) == ("argon2id", False, 0)
+    certificate.refresh_from_db()
+    assert certificate.wrapped_key != ""
+    # Under the new derivation now: the passphrase opens it, the old scrypt key does not.
+    assert keyring.signing_key_open(user=dean, passphrase="demo").certificate.pk == certificate.pk
+    with pytest.raises(WrongPasswordError):
+        vault.unwrap(
+            wrapped=certificate.wrapped_key, holder=holder, kek=keyring.kek(), label=keyring.label_of(certificate)
+        )
+
+
 def test_wrong_passphrases_are_counted_and_lock_signing(demo: None) -> None:
     head = user("department_head3")
     for left in (4, 3, 2, 1):

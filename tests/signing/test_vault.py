@@ -43,3 +43,14 @@ def test_a_session_key_reopens_an_unlocked_key_and_nothing_else() -> None:
     )
     with pytest.raises(CredentialError):
         vault.open_for_session(sealed=sealed, session=vault.SessionKey.new(), label="cert:1")
+
+
+def test_new_passphrases_get_argon2id_and_scrypt_parameters_still_derive() -> None:
+    params = vault.KdfParams.new()
+    assert (params.kdf, params.outdated) == ("argon2id", False)
+    assert vault.KdfParams.from_json(params.to_json()) == params
+    old = vault.KdfParams.from_json('{"kdf": "scrypt", "salt": "c2FsdHNhbHRzYWx0c2FsdA==", "n": 16384, "r": 8, "p": 1}')
+    assert old.outdated
+    assert vault.derive("pass", old).key == vault.derive("pass", old).key != vault.derive("pass", params).key
+    with pytest.raises(CredentialError):
+        vault.KdfParams.from_json('{"kdf": "md5", "salt": ""}')
