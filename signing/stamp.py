@@ -8,6 +8,7 @@ import io
 import logging
 import os
 import textwrap
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,6 +117,39 @@ def _font_bytes(path: str) -> bytes:
     return out.getvalue()
 
 
+# Glyphs every stamp of a signer shares besides the letters of their name and position: the digits and signs of
+# the date and time. Taking them always makes a signer's stamps one glyph set, so one subset serves them all.
+_ALWAYS_EMBEDDED = "0123456789:.-/ "
+
+
+@functools.lru_cache(maxsize=64)
+def _font_program(path: str, glyph_ids: frozenset[int]) -> bytes:
+    """The compressed subset of the stamp font with these glyphs, as pyHanko would cut it, made once per process.
+
+    pyHanko subsets and re-serialises the font for every signature (a fifth of a signature's time); a signer's
+    stamps (a batch of 60, or one person's day of signing) all have the same glyphs, so the program is cached.
+    """
+    font = TTFont(io.BytesIO(_font_bytes(path)))
+    options = subset.Options(layout_closure=False)  # pyHanko's own subsetting options for a TrueType font
+    options.drop_tables += ["GPOS", "GDEF", "GSUB"]
+    options.retain_gids = True  # the content streams address glyphs by their id in the whole font
+    subsetter = subset.Subsetter(options=options)
+    subsetter.populate(gids=sorted(glyph_ids))
+    subsetter.subset(font)
+    out = io.BytesIO()
+    font.save(out)
+    return zlib.compress(out.getvalue())
+
+
+def _embed_font_program(descriptor: generic.DictionaryObject, program: bytes, writer: BasePdfFileWriter) -> Any:
+    stream = generic.StreamObject(
+        {generic.NameObject("/Filter"): generic.NameObject("/FlateDecode")}, encoded_data=program
+    )
+    reference = writer.add_object(stream)
+    descriptor[generic.NameObject("/FontFile2")] = reference
+    return reference
+
+
 def _number(value: int) -> generic.NumberObject:
     return generic.NumberObject(value)  # type: ignore[no-untyped-call]
 
@@ -125,8 +159,9 @@ class _ThousandUnitGlyphAccumulator(GlyphAccumulator):
     # own units, but PDF expects 1/1000 em: with a 2048-unit font such as DejaVu Sans every letter
     # gets twice its width. Normalising HarfBuzz and the metrics to 1000 units fixes the layout
     # without touching the embedded font program.
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, font_path: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._font_path = font_path
         source_units = self.units_per_em
         self._to_thousand: float = 1000 / int(source_units)
         self.units_per_em = 1000
@@ -137,6 +172,17 @@ class _ThousandUnitGlyphAccumulator(GlyphAccumulator):
                 descriptor[generic.NameObject(key)] = _number(self._scaled(int(descriptor[key])))
         descriptor[generic.NameObject("/FontBBox")] = generic.ArrayObject(
             _number(self._scaled(int(v))) for v in descriptor["/FontBBox"]
+        )
+        cmap = self.tt.getBestCmap()
+        for character in _ALWAYS_EMBEDDED:
+            self._get_cid_and_width(self.tt.getGlyphID(cmap[ord(character)]))
+
+    def _extract_subset(self, options: Any = None) -> None:
+        # Instead of cutting this accumulator's font (pyHanko's way, per signature), embed the cached program.
+        program = _font_program(self._font_path, frozenset(self._glyphs))
+        descriptor = self.cidfont_obj._font_descriptor
+        self.cidfont_obj.set_font_file = functools.partial(  # type: ignore[method-assign]
+            _embed_font_program, descriptor, program
         )
 
     def _scaled(self, value: float) -> int:
@@ -160,6 +206,7 @@ class _FontFactory(GlyphAccumulatorFactory):
         return _ThousandUnitGlyphAccumulator(
             writer=writer,
             font_handle=io.BytesIO(_font_bytes(self.font_file)),
+            font_path=self.font_file,
             font_size=self.font_size,
             obj_stream=obj_stream,
         )

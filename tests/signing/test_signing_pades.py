@@ -162,6 +162,26 @@ class TestVisibleStamp:
         assert "Подписано электронной цифровой" in text
         assert "Уақыты:" in text
 
+    def test_a_signers_stamps_share_one_font_subset_and_still_read_right(
+        self, pki: Pki, transcript_pdf: bytes, registrar_stamp: StampText, qr_url: str, tmp_path: Path
+    ) -> None:
+        """The embedded font program is cut once per glyph set: the second stamp of a signer reuses it."""
+        from signing.stamp import _font_program
+
+        def sign() -> bytes:
+            return sign_pdf(
+                pdf=transcript_pdf, credential=pki.registrar, stamp=registrar_stamp, field_name="Again", qr_url=qr_url
+            )
+
+        sign()
+        hits = _font_program.cache_info().hits
+        signed = sign()
+        assert _font_program.cache_info().hits == hits + 1
+        assert verify_pdf(pdf=signed, trust_roots=[pki.root.certificate]).valid
+        text = run_tool("pdftotext", "-f", "1", "-l", "1", _write(tmp_path, "again.pdf", signed), "-").stdout
+        assert REGISTRAR_NAME in text
+        assert "Тіркеу кеңсесінің басшысы" in text
+
     def test_the_stamp_shows_the_signing_time_in_kazakhstan_time(
         self, pki: Pki, signed_once: bytes, tmp_path: Path
     ) -> None:
