@@ -5,6 +5,9 @@ One mechanism for every multi-item job:
 - A job is created with its items in the caller's transaction (`job_start`) and enqueued when that commits.
 - Each item is done in its own transaction that also marks the item done and moves the job's counters, under
   the item's row lock: a job delivered twice, or run by two workers at once, does each item exactly once.
+- A job is sent to QUJAT_JOB_RUNNERS workers at once (the worker's --concurrency): each run takes the next item
+  no other run holds (SKIP LOCKED on PostgreSQL), so a batch goes as many times faster as there are cores. On
+  SQLite the write lock taken at BEGIN makes the runs take turns; nothing is done twice either way.
 - One item's failure (an `ApplicationError`, or anything unexpected) is recorded with its reason and does not
   stop or undo the others. A lost database connection stops the run; Celery retries it with backoff and the
   run carries on with the items still waiting.
@@ -50,6 +53,7 @@ class JobKind:
     run_item: Callable[[Job, JobItem], dict[str, Any] | None]
     may_view: Callable[[User, Job], bool] | None = None
     on_finish: Callable[[Job], None] | None = None
+    after_run: Callable[[Job], None] | None = None
 
 
 _KINDS: dict[str, JobKind] = {}
@@ -61,9 +65,14 @@ def register_job_kind(
     run_item: Callable[[Job, JobItem], dict[str, Any] | None],
     may_view: Callable[[User, Job], bool] | None = None,
     on_finish: Callable[[Job], None] | None = None,
+    after_run: Callable[[Job], None] | None = None,
 ) -> None:
-    """Register what one item of a kind of job does; `run_item` returns the item's result (e.g. {"url": …})."""
-    _KINDS[name] = JobKind(name, run_item, may_view, on_finish)
+    """Register what one item of a kind of job does; `run_item` returns the item's result (e.g. {"url": …}).
+
+    `on_finish` runs once, when the job's last item is done; `after_run` at the end of every run, in the process
+    that ran it (to forget what that process kept in memory for the job's items).
+    """
+    _KINDS[name] = JobKind(name, run_item, may_view, on_finish, after_run)
 
 
 def job_kind(name: str) -> JobKind:
@@ -74,9 +83,12 @@ def job_kind(name: str) -> JobKind:
 
 
 def _enqueue(job_id: int) -> None:
+    """Send the job to QUJAT_JOB_RUNNERS workers at once; `attempts` counts these sendings."""
     from .tasks import run_job
 
-    run_job.delay(job_id)
+    Job.objects.filter(pk=job_id).update(attempts=F("attempts") + 1)
+    for _runner in range(max(1, settings.QUJAT_JOB_RUNNERS)):
+        run_job.delay(job_id)
 
 
 def job_start(
@@ -103,9 +115,10 @@ def job_start(
 def _run_item(job: Job, kind: JobKind, item_id: int) -> None:
     now = timezone.now()
     with transaction.atomic():
-        item = JobItem.objects.select_for_update().filter(pk=item_id, status=JobItem.Status.PENDING).first()
+        pending = JobItem.objects.filter(pk=item_id, status=JobItem.Status.PENDING)
+        item = pending.select_for_update(skip_locked=True).first()
         if item is None:
-            return  # done by an earlier delivery, or by a run still going on another worker
+            return  # done by an earlier delivery, or being done by a run on another worker
         try:
             with transaction.atomic():
                 result = kind.run_item(job, item) or {}
@@ -132,15 +145,17 @@ def job_run(*, job_id: int) -> Job | None:
         return job
     kind = job_kind(job.kind)
     now = timezone.now()
-    Job.objects.filter(pk=job.pk).update(
-        status=Job.Status.RUNNING, started_at=job.started_at or now, heartbeat_at=now, attempts=F("attempts") + 1
-    )
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, started_at=job.started_at or now, heartbeat_at=now)
     language = job.owner.language if job.owner else settings.LANGUAGE_CODE
-    with translation.override(language):
-        waiting = job.items.filter(status=JobItem.Status.PENDING).order_by("position").values_list("pk", flat=True)
-        for item_id in list(waiting):
-            _run_item(job, kind, item_id)
-        return _job_finish(job.pk, kind)
+    try:
+        with translation.override(language):
+            waiting = job.items.filter(status=JobItem.Status.PENDING).order_by("position").values_list("pk", flat=True)
+            for item_id in list(waiting):
+                _run_item(job, kind, item_id)
+            return _job_finish(job.pk, kind)
+    finally:
+        if kind.after_run is not None:
+            kind.after_run(job)
 
 
 def _job_finish(job_id: int, kind: JobKind) -> Job | None:

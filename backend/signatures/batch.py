@@ -108,7 +108,8 @@ def batch_sign_start(*, user: User, task_ids: list[int], passphrase: str) -> Job
 
 
 # The key a worker opened for the job it is running, kept in its memory for the job's other items (opened once
-# per job, not per document); only while the session lasts in the cache, and forgotten when the job ends.
+# per job and worker process, not per document); only while the session lasts in the cache, and forgotten when
+# the process's run of the job ends (every worker that ran some of its items forgets it).
 _opened: dict[tuple[int, str], SigningKey] = {}
 
 
@@ -144,12 +145,17 @@ def _run_item(job: Job, item: JobItem) -> dict[str, Any]:
     return {"url": f"/tasks/{task.pk}/"}
 
 
+def _forget(job: Job) -> None:
+    """This process's run of the job is over: the key it opened goes from its memory."""
+    _opened.pop((job.pk, str(job.params.get("session", ""))), None)
+
+
 def _finish(job: Job) -> None:
     """Forget the session: the key in the cache, the wrapped key in the job, the opened key in memory."""
-    _opened.pop((job.pk, str(job.params.get("session", ""))), None)
+    _forget(job)
     cache.delete(_CACHE_PREFIX + str(job.params.get("session", "")))
     params = {k: v for k, v in job.params.items() if k != "sealed_key"}
     Job.objects.filter(pk=job.pk).update(params=params)
 
 
-register_job_kind(KIND, run_item=_run_item, on_finish=_finish)
+register_job_kind(KIND, run_item=_run_item, on_finish=_finish, after_run=_forget)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -130,6 +131,8 @@ def worker_factory(media: Path, tmp_path: Path, celery_on_redis: None) -> Iterat
         ),
         QUJAT_VAR_DIR=str(tmp_path / "var"),
         CONN_MAX_AGE="0",
+        # Web and workers of one deployment share the key-encryption key (batch signing opens keys in the worker).
+        QUJAT_KEY_ENCRYPTION_KEY=django_settings.QUJAT_KEY_ENCRYPTION_KEY,
     )
     if settings_dict.get("PASSWORD"):
         env["PGPASSWORD"] = settings_dict["PASSWORD"]

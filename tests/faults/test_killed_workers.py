@@ -24,7 +24,8 @@ from backend.core.models import Job, JobItem
 from backend.documents.models import GeneratedDocument
 from backend.documents.rendering import example_context
 from backend.documents.services import document_request, documents_sweep
-from backend.signatures.models import PublishedDocument
+from backend.signatures.batch import batch_sign_start
+from backend.signatures.models import PublishedDocument, Signature
 from backend.signatures.task_signing import task_sign
 from backend.transcripts import services
 from backend.transcripts.models import Batch, RegistryEntry, TranscriptRequest
@@ -134,6 +135,33 @@ def test_a_batch_delivered_three_times_issues_one_transcript_per_student(
     run_job.delay(batch.job_id)  # as if the broker delivered the job's message again, to another process
     run_job.delay(batch.job_id)
     assert_issued_exactly_once(batch)
+
+
+def test_batch_signing_runs_on_two_worker_processes_and_signs_each_document_once_when_one_is_killed(
+    transactional_demo: None, worker_factory: Callable[..., Worker]
+) -> None:
+    """A batch signing job goes to both pool processes (QUJAT_JOB_RUNNERS); killing one mid-way loses nothing."""
+    worker = worker_factory(concurrency=2)
+    batch = start_batch()
+    wait_finished(job_of(batch))
+    waiting = HumanTask.objects.filter(spec_id="sign_registrar", status=HumanTask.Status.OPEN)
+    documents = GeneratedDocument.objects.filter(instance__in=waiting.values("instance"))
+    wait_for(lambda: not documents.exclude(status=GeneratedDocument.Status.READY).exists(), "the transcripts generated")
+    tasks = list(waiting.order_by("pk").values_list("pk", flat=True))
+    assert len(tasks) >= 6
+    with transaction.atomic():
+        signing = batch_sign_start(user=user("registrar_head1"), task_ids=tasks, passphrase="demo")
+    wait_for(lambda: Job.objects.get(pk=signing.pk).done >= 2, "two signatures")
+    worker.kill_pool_process()  # its run's message goes back to Redis; the other run carries on meanwhile
+    signing = wait_finished(signing)
+    assert (signing.status, signing.done, signing.failed) == (Job.Status.DONE, len(tasks), 0), list(
+        signing.items.exclude(status=JobItem.Status.DONE).values_list("key", "message")
+    )
+    signatures = Signature.objects.filter(signer__username="registrar_head1", kind=Signature.Kind.PADES)
+    assert signatures.count() == len(tasks)  # each document once
+    assert signatures.values("document").distinct().count() == len(tasks)
+    assert not HumanTask.objects.filter(pk__in=tasks, status=HumanTask.Status.OPEN).exists()
+    assert "sealed_key" not in signing.params
 
 
 def request_document(key: str) -> GeneratedDocument:
