@@ -143,6 +143,15 @@ def test_the_head_signs_four_transcripts_with_one_ncalayer_call_and_two_failures
             expect(row).to_contain_text(request.student.last_name)
         expect(failed.nth(1)).to_contain_text("другого документа")
         expect(page.locator("[data-ncalayer-batch] .progress")).to_have_attribute("aria-valuenow", "100")
+        # The signed ones say so in the list and leave the passphrase form; the two others stay in it.
+        for task, state in zip(tasks, ["signed", None, None, "signed"], strict=True):
+            row = page.locator(f'[data-testid=batch-task][data-task-id="{task.pk}"]')
+            if state:
+                expect(row).to_have_attribute("data-state", state)
+                expect(row).to_contain_text("Подписано")
+                expect(row.locator("input[name=task]")).to_be_disabled()
+            else:
+                expect(row.locator("input[name=task]")).to_be_enabled()
 
         # One NCALayer call, its multi-sign form: the three prepared documents in the order of the list.
         (asked,) = ncalayer.requests

@@ -177,6 +177,22 @@ export function attachBatch(root) {
     failures.append(heading, list);
   };
 
+  // A task whose documents are all signed: its row says so and leaves the passphrase form (nothing to sign twice).
+  const markSignedTasks = () => {
+    const tasks = new Set(items.map((item) => item.task));
+    tasks.forEach((task) => {
+      if (!items.every((item) => item.task !== task || done.has(item.document))) return;
+      const row = document.querySelector(`[data-testid=batch-task][data-task-id="${task}"]`);
+      if (!row || row.dataset.state === "signed") return;
+      row.dataset.state = "signed";
+      row.querySelectorAll("input[name=task]").forEach((input) => { input.disabled = true; });
+      const badge = document.createElement("span");
+      badge.className = "badge text-bg-success ms-2";
+      badge.textContent = text("msgSigned");
+      row.lastElementChild?.append(badge);
+    });
+  };
+
   button.addEventListener("click", async () => {
     const pending = items.filter((item) => !done.has(item.document));
     if (!pending.length) return;
@@ -207,6 +223,7 @@ export function attachBatch(root) {
         },
       });
       signed.forEach((item) => done.add(item.document));
+      markSignedTasks();
       progress(1);
       show(failed.length ? "partial" : "done", text("msgDone", { signed: done.size, total: items.length }));
       listFailures(failed);
