@@ -31,10 +31,14 @@ GREETING = json.dumps({"result": {"version": "1.4"}})
 
 @dataclass
 class NCALayerStandIn:
-    """Runs in its own thread and event loop; `behaviour` is "sign", "cancel" or "sign_other" (signs other bytes)."""
+    """Runs in its own thread and event loop; `behaviour` is "sign", "cancel" or "sign_other" (signs other bytes).
+
+    `sign_other_at` names the items of a multi-sign request (by index) signed over other bytes, the rest as asked.
+    """
 
     credential: Credential
     behaviour: str = "sign"
+    sign_other_at: tuple[int, ...] = ()
     requests: list[dict[str, Any]] = field(default_factory=list)
     _loop: asyncio.AbstractEventLoop | None = None
     _server: Server | None = None
@@ -67,6 +71,10 @@ class NCALayerStandIn:
             return {"status": True, "body": {}}
         if self.behaviour == "sign_other":
             contents = [b"another document: " + content[:64] for content in contents]
+        contents = [
+            b"another document: " + content[:64] if index in self.sign_other_at else content
+            for index, content in enumerate(contents)
+        ]
         signatures = [
             base64.b64encode(sign_detached(data=content, credential=self.credential)).decode() for content in contents
         ]

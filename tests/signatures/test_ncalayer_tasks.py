@@ -8,7 +8,7 @@ import base64
 from typing import Any
 
 import pytest
-from django.test import TestCase
+from django.test import Client, TestCase
 
 from backend.accounts.models import User
 from backend.documents.models import GeneratedDocument
@@ -150,3 +150,50 @@ def test_a_task_with_two_documents_completes_when_both_are_signed(
     assert last.json()["task_completed"] is True
     task.refresh_from_db()
     assert task.status == HumanTask.Status.COMPLETED
+
+
+# --- the batch page's NCALayer list --------------------------------------------------------------------------------
+
+
+def _review(username: str, task_ids: list[int]) -> Any:
+    browser = Client()
+    browser.login(username=username, password="demo")
+    return browser.post("/inbox/sign/", {"task": task_ids})
+
+
+def test_the_batch_page_offers_ncalayer_only_the_signers_own_documents_and_leaves_the_e_seal_out(
+    waiting: tuple[HumanTask, GeneratedDocument],
+) -> None:
+    from backend.transcripts.models import TranscriptKind
+
+    task, document = waiting
+    # A second transcript of a kind issued under the e-seal: its task is registrar_head1's too, but not for NCALayer.
+    TranscriptKind.objects.filter(code="standard").update(e_seal=True)
+    sealed = request_transcript("student2")
+    act(sealed["id"], "registrar_staff1", "review", decision="approve")
+    seal_task = HumanTask.objects.get(instance_id=sealed["id"], spec_id="sign_seal", status="open")
+
+    review = _review("registrar_head1", [task.pk, seal_task.pk, 999999])
+    assert review.status_code == 200
+    assert 999999 in review.context["refused"]
+    # NCALayer gets her own signature task's document only, named by title, number and student.
+    (item,) = review.context["ncalayer_items"]
+    assert item["document"] == document.pk
+    assert item["task"] == task.pk
+    assert item["prepare"] == f"/api/documents/{document.pk}/cms-signature/prepare/"
+    assert item["post"] == f"/api/documents/{document.pk}/cms-signature/"
+    student = TranscriptRequest.objects.get(instance_id=task.instance_id).student
+    assert document.number in item["label"]
+    assert student.last_name in item["label"]
+    page = review.content.decode()
+    assert 'data-testid="ncalayer-batch-seals"' in page
+    assert 'id="ncalayer-batch-items"' in page
+
+    # Someone who sees the case but does not hold the task: refused on the page, no NCALayer list at all …
+    other = _review("registrar_staff1", [task.pk])
+    assert task.pk in other.context["refused"]
+    assert other.context["ncalayer_items"] == []
+    assert 'data-testid="ncalayer-batch"' not in other.content.decode()
+    # … and the endpoints refuse her per document whatever a page might send: a batch cannot mix signers.
+    assert api_as("registrar_staff1").post(f"/api/documents/{document.pk}/cms-signature/prepare/").status_code == 403
+    assert not Signature.objects.exists()

@@ -1,4 +1,5 @@
-"""Batch signing from the inbox: review the selected signature tasks, enter the passphrase once, follow the job."""
+"""Batch signing from the inbox: review the selected signature tasks, then enter the passphrase once (a job signs)
+or confirm once in NCALayer (the page signs each document through the cms-signature endpoints: ncalayer_batch.js)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,44 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from backend.core.exceptions import ValidationFailed
 from backend.core.http import authenticated_user
 from backend.signatures import batch
+from backend.signatures.task_signing import documents_to_sign, is_seal_task
+from backend.workflow.models import HumanTask
 
 
 def _ids(request: HttpRequest) -> list[int]:
     return [int(value) for value in request.POST.getlist("task") if value.isdigit()]
+
+
+def ncalayer_items(tasks: list[HumanTask]) -> tuple[list[dict[str, object]], int]:
+    """The documents NCALayer signs, in the order of the list (a task's documents in its order), each named for the
+    signer; and how many e-seal tasks are left out (the e-seal is applied with its custodian's passphrase only)."""
+    language = get_language()
+    items: list[dict[str, object]] = []
+    seals = 0
+    for task in tasks:
+        if is_seal_task(task):
+            seals += 1
+            continue
+        subject = task.subject_in(language) or task.title_in(language)
+        for document in documents_to_sign(task):
+            items.append(
+                {
+                    "document": document.pk,
+                    "task": task.pk,
+                    "label": f"{document.title} № {document.number} — {subject}",
+                    "prepare": reverse("api:document-cms-prepare", args=[document.pk]),
+                    "post": reverse("api:document-cms-signature", args=[document.pk]),
+                }
+            )
+    return items, seals
 
 
 @require_POST
@@ -37,10 +65,18 @@ def batch_sign(request: HttpRequest) -> HttpResponse:
             error = " ".join(failure.fields.get("passphrase", [])) or failure.message
         else:
             return redirect("web:job", pk=job.pk)
+    items, seals = ncalayer_items(tasks)
     return render(
         request,
         "inbox/batch_sign.html",
-        {"tasks": tasks, "refused": refused, "error": error, "max": batch.MAX_BATCH},
+        {
+            "tasks": tasks,
+            "refused": refused,
+            "error": error,
+            "max": batch.MAX_BATCH,
+            "ncalayer_items": items,
+            "ncalayer_seals_left_out": seals,
+        },
         status=400 if error else 200,
     )
 
