@@ -200,17 +200,6 @@ def broken_reason(broken: BrokenChain) -> str:
     return reason
 
 
-def integrity_of(
-    instance: ProcessInstance, documents: list[DocumentLine] | None = None, rows: list[ChainRow] | None = None
-) -> Integrity:
-    """The chain checked now (over `rows` when the caller has read them) and whether the documents still match."""
-    broken = instance_broken_chain(instance, rows)
-    docs = documents if documents is not None else document_lines(instance)
-    return Integrity(
-        events=instance.history_count, broken=broken, documents_ok=all(d.stored_match is not False for d in docs)
-    )
-
-
 def _file_sha256(file: Any) -> str | None:
     if not file:
         return None
