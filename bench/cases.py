@@ -178,10 +178,10 @@ def seed_bulk(url: str) -> None:
         with cur.copy(
             "COPY workflow_processinstance (id, definition_id, process_key, status, stage, number, subject, "
             "started_by_id, started_at, updated_at, completed_at, history_count, history_head, business_key, "
-            "state, data, version, incident) FROM STDIN"
+            "state, data, version, incident, state_segments) FROM STDIN"
         ) as copy:
             for row in instances:
-                copy.write_row((*row, "", "{}", "{}", 1, ""))
+                copy.write_row((*row, "", "{}", "{}", 1, "", 0))
         with cur.copy(
             "COPY workflow_historyevent (instance_id, seq, kind, actor_id, at, payload, prev_hash, hash) FROM STDIN"
         ) as copy:

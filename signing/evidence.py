@@ -39,8 +39,33 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+# canonical_json's encoder, made once: json.dumps makes the same one on every call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_string = json.encoder.encode_basestring  # what that encoder writes a string with (ensure_ascii=False)
+
+
 def event_hash(*, instance_id: int, seq: int, kind: str, actor_id: int | None, at: str, payload: Any, prev: str) -> str:
-    """The SHA-256 of one history event; `at` is its UTC time as ISO 8601 with microseconds."""
+    """The SHA-256 of one history event; `at` is its UTC time as ISO 8601 with microseconds.
+
+    What is hashed is canonical_json of the event's object (its seven keys sorted). With the types the product
+    writes (whole numbers, strings) that text is put together here around the payload's own canonical JSON,
+    which is byte for byte what canonical_json writes (tests/signing/test_evidence_hash.py): the chain check
+    of a case's page recomputes hundreds of these. Any other value goes through canonical_json itself.
+    """
+    if (
+        type(instance_id) is int
+        and type(seq) is int
+        and (actor_id is None or type(actor_id) is int)
+        and type(kind) is str
+        and type(at) is str
+        and type(prev) is str
+    ):
+        actor = "null" if actor_id is None else str(actor_id)
+        text = (
+            f'{{"actor":{actor},"at":{_string(at)},"instance":{instance_id},"kind":{_string(kind)},'
+            f'"payload":{_CANONICAL.encode(payload)},"prev":{_string(prev)},"seq":{seq}}}'
+        )
+        return hashlib.sha256(text.encode()).hexdigest()
     body = {
         "instance": instance_id,
         "seq": seq,

@@ -12,7 +12,7 @@ import hashlib
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
@@ -22,14 +22,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from lxml import etree
 
+from backend.accounts.models import User
 from backend.core.models import pick_language
 from backend.documents.models import GeneratedDocument
-from backend.inbox.timeline import TimelineEntry, timeline, timeline_events
+from backend.inbox.timeline import TimelineEntry, task_titles, timeline
 from backend.inbox.wording import local_text
 from backend.signatures.models import PublishedDocument, Signature
 from backend.workflow.engine import TrailStep
-from backend.workflow.history import BrokenChain, verify_chain
-from backend.workflow.models import HistoryEvent, HumanTask, ProcessDefinition, ProcessInstance
+from backend.workflow.history import BrokenChain, ChainRow, chain_rows, instance_broken_chain
+from backend.workflow.models import HumanTask, ProcessDefinition, ProcessInstance
 from backend.workflow.selectors import instance_trail
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -67,9 +68,16 @@ class Diagram:
 
     elements: dict[str, Element] = field(default_factory=dict)
     flows: list[Flow] = field(default_factory=list)
+    # (source, target) → the flows between them, made on first use: a case of hundreds of steps asks per step.
+    _between: dict[tuple[str, str], list[Flow]] | None = field(default=None, repr=False, compare=False)
 
     def flows_between(self, source: str, target: str) -> list[Flow]:
-        return [f for f in self.flows if f.source == source and f.target == target]
+        if self._between is None:
+            between: dict[tuple[str, str], list[Flow]] = defaultdict(list)
+            for flow in self.flows:
+                between[flow.source, flow.target].append(flow)
+            self._between = dict(between)
+        return self._between.get((source, target), [])
 
 
 _DIAGRAMS: dict[str, Diagram] = {}
@@ -192,30 +200,6 @@ def broken_reason(broken: BrokenChain) -> str:
     return reason
 
 
-# What an event's hash covers, and its link: all the chain check reads of an event.
-CHAIN_COLUMNS = ("instance_id", "seq", "kind", "actor_id", "at", "payload", "prev_hash", "hash")
-
-
-def chain_broken(instance: ProcessInstance) -> BrokenChain | None:
-    """The first place the case's chain breaks, or None: one pass over the hashed columns as plain rows."""
-    rows = (
-        HistoryEvent.objects.filter(instance_id=instance.pk)
-        .order_by("seq")
-        .values_list(*CHAIN_COLUMNS, named=True)
-        .iterator(chunk_size=2000)
-    )
-    # The rows carry the attributes the check reads of an event, without building a model for each.
-    return verify_chain(rows, anchor=(instance.history_count, instance.history_head), instance_id=instance.pk)
-
-
-def integrity_of(instance: ProcessInstance, documents: list[DocumentLine] | None = None) -> Integrity:
-    broken = chain_broken(instance)
-    docs = documents if documents is not None else document_lines(instance)
-    return Integrity(
-        events=instance.history_count, broken=broken, documents_ok=all(d.stored_match is not False for d in docs)
-    )
-
-
 def _file_sha256(file: Any) -> str | None:
     if not file:
         return None
@@ -302,7 +286,31 @@ class CaseFile:
     current: list[str]
 
 
-def _element_of_events(events: list[HistoryEvent], specs: dict[int, str]) -> dict[int, str]:
+@dataclass(frozen=True, slots=True)
+class CaseEvent:
+    """One event as the page tells it, made from the row the chain check read (no model built per event)."""
+
+    seq: int
+    kind: str
+    at: datetime
+    payload: Any
+    actor: User | None
+
+
+def case_events(rows: list[ChainRow]) -> list[CaseEvent]:
+    """The events of the chain's rows, with the people who acted (read in one query)."""
+    ids = {row[3] for row in rows if row[3] is not None}
+    people = {
+        person.pk: person
+        for person in User.objects.filter(pk__in=ids).only("username", "first_name", "last_name", "patronymic")
+    }
+    return [
+        CaseEvent(seq, kind, at, payload, people.get(actor_id) if actor_id is not None else None)
+        for _instance, seq, kind, actor_id, at, payload, _prev, _hash in rows
+    ]
+
+
+def _element_of_events(events: list[CaseEvent], specs: dict[int, str]) -> dict[int, str]:
     """seq → the diagram element each event concerns, through the task it names."""
     found = {}
     for event in events:
@@ -356,7 +364,10 @@ def case_file(instance: ProcessInstance) -> CaseFile:
             for flow in diagram.flows_between(step.came_from, step.spec_id):
                 if "qj-taken" not in markers[flow.id]:
                     markers[flow.id].append("qj-taken")
-    events = list(timeline_events(instance))
+    # The events are read once, as the chain check reads them, and checked before anything else reads them.
+    rows = chain_rows(instance)
+    broken = instance_broken_chain(instance, rows)
+    events = case_events(rows)
     if instance.status == ProcessInstance.Status.ERROR:
         # A failed step leaves no trace in the engine state (it goes back to where it was before the step):
         # the step that failed is the one the last incident names.
@@ -368,9 +379,12 @@ def case_file(instance: ProcessInstance) -> CaseFile:
     # What people did at each user task, and how long it took them (all runs together).
     specs: dict[int, str] = {}
     spent: dict[str, timedelta] = defaultdict(timedelta)
-    for pk, spec, status, created, completed in HumanTask.objects.filter(instance=instance).values_list(
-        "pk", "spec_id", "status", "created_at", "completed_at"
-    ):
+    tasks = list(
+        HumanTask.objects.filter(instance=instance).values_list(
+            "pk", "spec_id", "status", "created_at", "completed_at", "title"
+        )
+    )
+    for pk, spec, status, created, completed, _title in tasks:
         specs[pk] = spec
         if status == HumanTask.Status.COMPLETED and completed is not None:
             spent[spec] += completed - created
@@ -414,7 +428,8 @@ def case_file(instance: ProcessInstance) -> CaseFile:
     payloads = {e.seq: e.payload or {} for e in events}
     lines = []
     previous_data: dict[str, Any] = dict((payloads.get(1) or {}).get("data") or {})
-    for entry in timeline(instance, events=events):
+    titles = task_titles([(pk, spec, title) for pk, spec, _status, _created, _completed, title in tasks])
+    for entry in timeline(instance, events=events, titles=titles):
         payload = payloads.get(entry.seq, {})
         document = payload.get("document_id", payload.get("document"))
         changes: list[tuple[str, str, str]] = []
@@ -437,7 +452,11 @@ def case_file(instance: ProcessInstance) -> CaseFile:
         element_names=names,
         gateway_choices=choices,
         documents=documents,
-        integrity=integrity_of(instance, documents),
+        integrity=Integrity(
+            events=instance.history_count,
+            broken=broken,
+            documents_ok=all(d.stored_match is not False for d in documents),
+        ),
         current=[names.get(spec, "") for spec in current],
     )
 

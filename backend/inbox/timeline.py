@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from django.db.models import QuerySet
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from backend.accounts.models import User
@@ -25,7 +27,22 @@ class TimelineEntry:
     details: list[tuple[str, str]]  # (label, value) lines: a decision, a comment, a reason
 
 
-def _names(events: list[HistoryEvent]) -> dict[str, str]:
+class TimelineEvent(Protocol):
+    """What the timeline reads of an event: a HistoryEvent, or a lighter object with the same attributes."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def payload(self) -> Any: ...
+    @property
+    def actor(self) -> User | None: ...
+
+
+def _names(events: Sequence[TimelineEvent]) -> dict[str, str]:
     """Full names of every username mentioned in the events' payloads, in one query."""
     usernames: set[str] = set()
     for event in events:
@@ -67,33 +84,43 @@ def timeline_events(instance: ProcessInstance) -> QuerySet[HistoryEvent]:
     )
 
 
+def task_titles(rows: Iterable[tuple[int, str, Any]]) -> dict[int, str]:
+    """Task id → its title in the active language, from (id, step id, title) rows."""
+    language = get_language()
+    return {pk: pick_language(title or {}, language) or spec for pk, spec, title in rows}
+
+
 def timeline(
     instance: ProcessInstance,
     *,
     forms: dict[str, Any] | None = None,
-    events: list[HistoryEvent] | None = None,
+    events: Sequence[TimelineEvent] | None = None,
+    titles: dict[int, str] | None = None,
 ) -> list[TimelineEntry]:
-    """The instance's history, oldest first, as sentences in the active language (three queries, or two when
-    the caller has read `timeline_events` already for its own use)."""
+    """The instance's history, oldest first, as sentences in the active language (three queries, or fewer when
+    the caller has read the events (`timeline_events`) or the tasks' titles (`task_titles`) for its own use)."""
     events = list(timeline_events(instance)) if events is None else events
     names = _names(events)
-    titles = {
-        pk: pick_language(title or {}) or spec
-        for pk, spec, title in HumanTask.objects.filter(instance=instance).values_list("pk", "spec_id", "title")
-    }
+    if titles is None:
+        titles = task_titles(HumanTask.objects.filter(instance=instance).values_list("pk", "spec_id", "title"))
     forms = forms if forms is not None else (instance.definition.forms or {})
+    language = get_language()
+    actors: dict[int, str] = {}  # a person's name, worked out once however many events they made
     entries = []
     for event in events:
         payload: dict[str, Any] = event.payload or {}
-        actor = event.actor.full_name if event.actor else ""
+        person = event.actor
+        actor = ""
+        if person is not None:
+            actor = actors.get(person.pk) or actors.setdefault(person.pk, person.full_name)
         acting_for = payload.get("acting_for")
-        task_title = pick_language(payload["title"]) if isinstance(payload.get("title"), dict) else ""
+        task_title = pick_language(payload["title"], language) if isinstance(payload.get("title"), dict) else ""
         task_id = payload.get("task")
         task_title = task_title or (titles.get(task_id, "") if isinstance(task_id, int) else "")
         task_title = task_title or str(payload.get("spec", ""))
         text, details = _describe(event.kind, payload, actor=actor or _("The system"), task=task_title, names=names)
         if event.kind == "completed":
-            details = _submitted(payload.get("data") or {}, forms.get(payload.get("spec", ""), {}))
+            details = _submitted(payload.get("data") or {}, forms.get(payload.get("spec", ""), {}), language)
         entries.append(
             TimelineEntry(
                 seq=event.seq,
@@ -108,21 +135,25 @@ def timeline(
     return entries
 
 
-def _submitted(data: dict[str, Any], schema: dict[str, Any]) -> list[tuple[str, str]]:
+def _submitted(data: dict[str, Any], schema: dict[str, Any], language: str | None = None) -> list[tuple[str, str]]:
     """The decision and the written reasons of a completed task, with the form's labels."""
     lines = []
     properties = schema.get("properties", {})
     for name, value in data.items():
         prop = properties.get(name, {})
-        label = pick_language(prop.get("x-label", {})) or name
+        label = pick_language(prop.get("x-label", {}), language) or name
         if isinstance(value, bool):
             shown = _("yes") if value else _("no")
         elif isinstance(value, list):
             labels = prop.get("x-enum-labels") or prop.get("items", {}).get("x-enum-labels") or {}
-            shown = ", ".join(pick_language(labels.get(v, {})) or str(v) for v in value)
+            shown = ", ".join(pick_language(labels.get(v, {}), language) or str(v) for v in value)
         else:
             labels = prop.get("x-enum-labels") or {}
-            shown = pick_language(labels.get(value, {})) if isinstance(value, str) and value in labels else str(value)
+            shown = (
+                pick_language(labels.get(value, {}), language)
+                if isinstance(value, str) and value in labels
+                else str(value)
+            )
         if shown != "":
             lines.append((label, shown))
     return lines

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
+import psycopg
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -39,6 +43,61 @@ def read_as_auditor(instance_id: int) -> tuple[dict[str, Any], dict[str, Any], s
 def timeline_text(html: str) -> str:
     """What the reader sees of the timeline (the markup's data attributes for the diagram left out)."""
     return re.sub(r"<[^>]+>", " ", html.split('id="case-timeline"')[1].split("</ol>")[0])
+
+
+@contextmanager
+def held_by_another_session(*statements: tuple[str, list[Any]]) -> Iterator[None]:
+    """Another database session runs `statements` and holds their row locks, uncommitted, until the block ends
+    (then rolls back), as a long import would; meanwhile this session gives up on a lock after a moment instead
+    of waiting, so an automatic step that needs one of those rows fails: a real incident, not a mocked one."""
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        host=settings["HOST"] or None,
+        port=settings["PORT"] or None,
+        user=settings["USER"] or None,
+        password=settings["PASSWORD"] or None,
+        dbname=settings["NAME"],
+    )
+    try:
+        other.execute("SET lock_timeout = '10s'")  # a mistake in the test fails instead of waiting forever
+        for sql, params in statements:
+            other.execute(sql, params)  # type: ignore[arg-type] - the statements are this module's constants
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '200ms'")
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+        other.rollback()
+        other.close()
+
+
+def incident_at(instance_id: int, element: str) -> None:
+    """The case waits in error at `element`: marked failed on the diagram, told on the page and in the API."""
+    instance = ProcessInstance.objects.get(pk=instance_id)
+    assert (instance.status, instance.incident.split(":")[0]) == ("error", element)
+    marks, api, html = read_as_auditor(instance_id)
+    assert api["status"] == "error"
+    assert [spec for spec, ms in marks["markers"].items() if "qj-failed" in ms] == [element]
+    assert api["now_at"]
+    assert element not in api["now_at"]  # named by its title, not its id
+    assert kinds(api)["error"] == 1
+    assert api["timeline"][-1]["kind"] == "error"
+    assert api["integrity"]["intact"]
+    assert f'data-kind="error" data-element="{element}"' in html
+    assert "An automatic step failed" in timeline_text(html)
+
+
+def retried_once(api: dict[str, Any], html: str, element: str) -> None:
+    """One incident and one retry by the head of the Registrar office, in that order, and nothing failed since."""
+    seen = kinds(api)
+    assert (seen["error"], seen["retried"]) == (1, 1)
+    error, retried = (next(e for e in api["timeline"] if e["kind"] == kind) for kind in ("error", "retried"))
+    assert error["seq"] < retried["seq"]
+    assert retried["actor"] == user("registrar_head1").full_name
+    assert f'data-kind="error" data-element="{element}"' in html
+    assert "ran the failed step again" in timeline_text(html)
+    assert api["integrity"]["intact"]
 
 
 def runs(marks: dict[str, Any], element: str) -> str:
@@ -124,8 +183,9 @@ def test_a_refused_transcript_ends_at_the_refusal(demo: None) -> None:
     assert all(d["status"] == "unsigned" and not d["number"] for d in api["documents"])
 
 
-def test_a_journal_reopen_returned_refused_and_closed_by_its_timer(demo: None) -> None:
-    from tests.reopen.test_procedure import act, approve_visas, own_closed_journal, request_of, start
+@pytest.mark.postgres
+def test_a_journal_reopen_returned_failed_retried_refused_and_closed_by_its_timer(demo: None) -> None:
+    from tests.reopen.test_procedure import APPROVERS, act, approve_visas, own_closed_journal, request_of, start
 
     # A loop back: the curation dean returns the note, the teacher revises it, the visas start again.
     instance_id = start(own_closed_journal())["id"]
@@ -139,7 +199,19 @@ def test_a_journal_reopen_returned_refused_and_closed_by_its_timer(demo: None) -
         reason_category="technical_error",
         reason="Оценки введены в соседнюю колонку из-за сбоя",
     )
-    approve_visas(instance_id)
+    approve_visas(instance_id, until="inspector_review")
+    # An incident: while another session (an import, say) holds the journal's row, the head of the Registrar
+    # office approves and the journal cannot be reopened ...
+    journals = list(request_of(instance_id).journals.values_list("pk", flat=True))
+    assert journals
+    held = ("UPDATE academics_journal SET updated_at = updated_at WHERE id = ANY(%s)", [journals])
+    with held_by_another_session(held):
+        act(instance_id, APPROVERS["head_or_review"], "head_or_review", decision="approve")
+    incident_at(instance_id, "open_journal")
+    assert request_of(instance_id).journals.filter(status="reopened").count() == 0
+    # ... and the head of the Registrar office runs the step again once the row is free: the journal opens.
+    workflow.instance_retry(instance_id=instance_id, user=user("registrar_head1"))
+    assert request_of(instance_id).journals.filter(status="reopened").count() == len(journals)
     # A timer: the two days of the window run out and the journal is closed by itself.
     with time_machine.travel(request_of(instance_id).window_closes_at + timedelta(minutes=1)):
         workflow.timers_fire_due()
@@ -149,11 +221,14 @@ def test_a_journal_reopen_returned_refused_and_closed_by_its_timer(demo: None) -
     assert runs(marks, "head_visa") == "×2"
     assert runs(marks, "curation_visa") == "×2"
     assert runs(marks, "revise") == "×1"
+    assert runs(marks, "head_or_review") == "×1"
+    assert runs(marks, "open_journal") == "×1"  # the failed run left nothing behind
     assert "qj-done" in marks["markers"]["expired"]
     assert "qj-current" in marks["markers"]["dean_discipline"]
+    assert not [spec for spec, ms in marks["markers"].items() if "qj-failed" in ms]
     assert kinds(api)["timer_fired"] >= 1
+    retried_once(api, html, "open_journal")
     assert "Укажите дату точнее" in html
-    assert api["integrity"]["intact"]
 
     # A refusal: another request is refused at the first visa and ends there.
     refused_id = start(own_closed_journal("teacher2"), "teacher2")["id"]
@@ -165,10 +240,33 @@ def test_a_journal_reopen_returned_refused_and_closed_by_its_timer(demo: None) -
     assert "Оснований нет" in html
 
 
-def test_a_login_request_reminded_expired_resent_and_done(demo: None, django_capture_on_commit_callbacks: Any) -> None:
-    from tests.access.conftest import act, activate, links_to, provisioned, teacher
+@pytest.mark.postgres
+def test_a_login_request_failed_retried_reminded_expired_resent_and_done(
+    demo: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    from tests.access.conftest import act, activate, approved, links_to, teacher
 
-    instance_id = provisioned(django_capture_on_commit_callbacks, teacher(1))
+    newcomer = teacher(1)
+    instance_id = approved(django_capture_on_commit_callbacks, newcomer)
+    # An incident: another session is creating an account with the teacher's e-mail (uncommitted) when IT
+    # creates the accounts, so the new account cannot be written ...
+    pending = [
+        ("CREATE TEMPORARY TABLE pending AS SELECT * FROM accounts_user WHERE username = %s", ["teacher2"]),
+        (
+            "UPDATE pending SET id = nextval(pg_get_serial_sequence('accounts_user', 'id')), "
+            "username = 'import.pending', email = %s, iin = NULL",
+            [newcomer["email"]],
+        ),
+        ("INSERT INTO accounts_user SELECT * FROM pending", []),
+    ]
+    with held_by_another_session(*pending), django_capture_on_commit_callbacks(execute=True):
+        act(instance_id, "it_staff1", "provision_task", done=True)
+    incident_at(instance_id, "provision")
+    assert links_to(newcomer["email"]) == []
+    # ... and once that session has given up, the head of the Registrar office runs the step again.
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.instance_retry(instance_id=instance_id, user=user("registrar_head1"))
+    assert len(links_to(newcomer["email"])) == 1
     began = timezone.now()
     # Timers: a reminder after 48 hours, the links run out after 72 and the case goes back to IT.
     with time_machine.travel(began + timedelta(hours=49), tick=False), django_capture_on_commit_callbacks(execute=True):
@@ -184,12 +282,14 @@ def test_a_login_request_reminded_expired_resent_and_done(demo: None, django_cap
     assert api["status"] == "completed"
     assert runs(marks, "expired_it") == "×1"
     assert runs(marks, "approve") == "×1"
+    assert runs(marks, "provision") == "×1"
     assert "qj-done" in marks["markers"]["done"]
     assert "qj-done" in marks["markers"]["reminded"]
     assert "refused" not in marks["markers"]
+    assert not [spec for spec, ms in marks["markers"].items() if "qj-failed" in ms]
     seen = kinds(api)
     assert seen["reminder"] + seen["timer_fired"] >= 2
-    assert api["integrity"]["intact"]
+    retried_once(api, html, "provision")
     assert "expired_it" not in timeline_text(html)  # steps are named by their titles
 
 
