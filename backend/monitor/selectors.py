@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, F, Func, Q, QuerySet
+from django.db.models import Count, F, Func, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,7 +26,7 @@ from . import sketch
 from .facts import process_target
 from .models import CaseFact, CaseSummary, PersonSummary, Span, StepSummary
 from .scope import MonitorScope
-from .summaries import period_q
+from .summaries import histograms_merged, period_q
 from .worktime import DAY
 
 RUNNING = (ProcessInstance.Status.RUNNING, ProcessInstance.Status.SUSPENDED, ProcessInstance.Status.ERROR)
@@ -149,29 +149,35 @@ def process_cards(filters: Filters, *, process_key: str = "") -> list[dict[str, 
     p50/p90/p95 (within sketch.RELATIVE_ERROR) and the share finished within the SOP deadline (cases finished
     in the period), from the daily summaries; running and overdue are counted live. `process_key`: its card only."""
     only = {"process_key": process_key} if process_key else {}
-    totals: dict[str, dict[str, Any]] = {}
-    for summary in _summaries(CaseSummary, filters, **only).values(
-        "process_key", "started", "finished", "cancelled", "within_sop", "e2e"
-    ):
-        total = totals.setdefault(
-            summary["process_key"], {"started": 0, "finished": 0, "cancelled": 0, "within": 0, "e2e": []}
+    # CaseSummary: month rows for the whole months of the period, day rows for its edges (summaries.period_q).
+    summaries = _summaries(CaseSummary, filters, **only)
+    totals: dict[str, dict[str, Any]] = {
+        row["process_key"]: row
+        for row in summaries.values("process_key")
+        .annotate(
+            n_started=Sum("started"),
+            n_finished=Sum("finished"),
+            n_cancelled=Sum("cancelled"),
+            n_within=Sum("within_sop"),
         )
-        total["started"] += summary["started"]
-        total["finished"] += summary["finished"]
-        total["cancelled"] += summary["cancelled"]
-        total["within"] += summary["within_sop"]
-        total["e2e"].append(summary["e2e"])
-    live = cases_in_scope(filters).filter(status__in=RUNNING, **only)
+        .order_by()
+    }
+    e2e = histograms_merged(summaries, ("process_key",), "e2e")
+    definitions = [d for d in latest_definitions() if not process_key or d.key == process_key]
+    keys = [d.key for d in definitions]
+    # Running now, from the (process_key, status, due_at, instance) index of case facts: naming the processes
+    # lets PostgreSQL read only the running entries of each (an index-only scan) instead of every case fact.
+    live = cases_in_scope(filters).filter(process_key__in=keys, status__in=RUNNING)
     if filters.version:
         live = live.filter(version=filters.version)
     now_counts: dict[str, dict[str, int]] = {}
     for key, status, n in live.values_list("process_key", "status").annotate(n=Count("pk")).order_by():
         now_counts.setdefault(key, {})[status] = n
+    late = overdue_counts(keys, filters) if now_counts else {}
     cards = []
-    for definition in latest_definitions():
-        if process_key and definition.key != process_key:
-            continue
+    for definition in definitions:
         row: dict[str, Any] = totals.get(definition.key, {})
+        finished = row.get("n_finished", 0)
         statuses = now_counts.get(definition.key, {})
         running = sum(statuses.values())
         days, working = process_target(definition.key)
@@ -179,15 +185,15 @@ def process_cards(filters: Filters, *, process_key: str = "") -> list[dict[str, 
             {
                 "key": definition.key,
                 "title": definition.title_in(),
-                "started": row.get("started", 0),
-                "finished": row.get("finished", 0),
-                "cancelled": row.get("cancelled", 0),
+                "started": row.get("n_started", 0),
+                "finished": finished,
+                "cancelled": row.get("n_cancelled", 0),
                 "running": running,
                 "suspended": statuses.get(ProcessInstance.Status.SUSPENDED, 0),
                 "in_error": statuses.get(ProcessInstance.Status.ERROR, 0),
-                "overdue": overdue_cases(definition.key, filters).count() if running else 0,
-                **_percentile_days(sketch.merge(row.get("e2e", []))),
-                "within_sop": _share(row.get("within", 0), row.get("finished", 0)),
+                "overdue": late.get(definition.key, 0),
+                **_percentile_days(e2e.get((definition.key,), {})),
+                "within_sop": _share(row.get("n_within", 0), finished),
                 "sop_days": days,
                 "sop_working": working,
             }
@@ -195,14 +201,26 @@ def process_cards(filters: Filters, *, process_key: str = "") -> list[dict[str, 
     return cards
 
 
-def overdue_cases(process_key: str, filters: Filters) -> QuerySet[CaseFact]:
-    """Running cases past their SOP deadline (time suspended left out), or waiting at a step past its due time."""
+def _overdue(process_keys: list[str], filters: Filters) -> QuerySet[CaseFact]:
     now = timezone.now()
-    late_steps = HumanTask.objects.filter(status=HumanTask.Status.OPEN, process_key=process_key, due_at__lt=now)
-    cases = cases_in_scope(filters).filter(process_key=process_key, status__in=RUNNING)
+    late_steps = HumanTask.objects.filter(status=HumanTask.Status.OPEN, process_key__in=process_keys, due_at__lt=now)
+    cases = cases_in_scope(filters).filter(process_key__in=process_keys, status__in=RUNNING)
     if filters.version:
         cases = cases.filter(version=filters.version)
+    # Both halves from indexes alone: case facts by (process_key, status, due_at, instance), late open steps
+    # by the partial monitor_open_task_late (process_key, due_at, instance_id) WHERE status = 'open'.
     return cases.filter(Q(due_at__lt=now) | Q(instance_id__in=late_steps.values("instance_id")))
+
+
+def overdue_cases(process_key: str, filters: Filters) -> QuerySet[CaseFact]:
+    """Running cases past their SOP deadline (time suspended left out), or waiting at a step past its due time."""
+    return _overdue([process_key], filters)
+
+
+def overdue_counts(process_keys: list[str], filters: Filters) -> dict[str, int]:
+    """How many cases of each process `overdue_cases` lists, in one query."""
+    rows = _overdue(process_keys, filters).values_list("process_key").annotate(n=Count("pk")).order_by()
+    return dict(rows)
 
 
 # --- steps (the heatmap) -----------------------------------------------------------------------------
@@ -247,17 +265,18 @@ def step_stats(definition: ProcessDefinition, filters: Filters) -> list[dict[str
     if filters.role:
         summaries = summaries.filter(role=filters.role)
         open_tasks = open_tasks.filter(role=filters.role)
-    done: dict[str, dict[str, Any]] = {}
-    for summary in summaries.values("spec_id", "completed", "with_due", "on_time", "repeated", measure, "due"):
-        total = done.setdefault(
-            summary["spec_id"], {"completed": 0, "with_due": 0, "on_time": 0, "again": 0, "times": [], "dues": []}
+    # StepSummary (month rows and edge days, summaries.period_q), summed per step in the database; the
+    # histograms too (summaries.histograms_merged), so Python only reads off each step's percentiles.
+    done: dict[str, dict[str, Any]] = {
+        row["spec_id"]: row
+        for row in summaries.values("spec_id")
+        .annotate(
+            n_completed=Sum("completed"), n_with_due=Sum("with_due"), n_on_time=Sum("on_time"), n_again=Sum("repeated")
         )
-        total["completed"] += summary["completed"]
-        total["with_due"] += summary["with_due"]
-        total["on_time"] += summary["on_time"]
-        total["again"] += summary["repeated"]
-        total["times"].append(summary[measure])
-        total["dues"].append(summary["due"])
+        .order_by()
+    }
+    times = histograms_merged(summaries, ("spec_id",), measure)
+    dues = histograms_merged(summaries, ("spec_id",), "due")
     waiting: dict[str, dict[str, Any]] = {
         counts["spec_id"]: dict(counts)
         for counts in open_tasks.values("spec_id")
@@ -268,8 +287,8 @@ def step_stats(definition: ProcessDefinition, filters: Filters) -> list[dict[str
     tasks = (definition.routing or {}).get("tasks", {})
     for spec_id, info in tasks.items():
         row: dict[str, Any] = done.get(spec_id, {})
-        p50, p90, p95 = sketch.percentiles(sketch.merge(row.get("times", [])), (0.5, 0.9, 0.95))
-        [due] = sketch.percentiles(sketch.merge(row.get("dues", [])), (0.5,))
+        p50, p90, p95 = sketch.percentiles(times.get((spec_id,), {}), (0.5, 0.9, 0.95))
+        [due] = sketch.percentiles(dues.get((spec_id,), {}), (0.5,))
         now_row: dict[str, Any] = waiting.get(spec_id, {})
         titles = info.get("title") or {}
         properties = info.get("properties") or {}
@@ -282,15 +301,15 @@ def step_stats(definition: ProcessDefinition, filters: Filters) -> list[dict[str
                 "due_seconds": due,
                 "open": now_row.get("open", 0),
                 "overdue": now_row.get("overdue", 0),
-                "completed": row.get("completed", 0),
+                "completed": row.get("n_completed", 0),
                 "p50_hours": _hours(p50),
                 "p90_hours": _hours(p90),
                 "p95_hours": _hours(p95),
                 "p50_days": _days(p50),
                 "p90_days": _days(p90),
                 "p95_days": _days(p95),
-                "on_time": _share(row.get("on_time", 0), row.get("with_due", 0)),
-                "repeated": row.get("again", 0),
+                "on_time": _share(row.get("n_on_time", 0), row.get("n_with_due", 0)),
+                "repeated": row.get("n_again", 0),
                 "heat": heat(p90, due),
             }
         )
@@ -346,11 +365,14 @@ def weekly_trend(process_key: str, filters: Filters) -> list[dict[str, Any]]:
     if filters.version:
         rows = rows.filter(version=filters.version)
     weeks: dict[date, dict[str, Any]] = {}
-    for day, started, finished, e2e in rows.values_list("day", "started", "finished", "e2e"):
+    daily = histograms_merged(rows, ("day",), "e2e")  # one histogram a day, merged over units and versions
+    for day, started, finished in (
+        rows.values_list("day").annotate(n_started=Sum("started"), n_finished=Sum("finished")).order_by()
+    ):
         week = weeks.setdefault(day - timedelta(days=day.weekday()), {"started": 0, "finished": 0, "e2e": []})
         week["started"] += started
         week["finished"] += finished
-        week["e2e"].append(e2e)
+        week["e2e"].append(daily.get((day,), {}))
     result = []
     monday = filters.start - timedelta(days=filters.start.weekday())
     while monday <= filters.end:
@@ -466,12 +488,9 @@ def describe_tasks(tasks: list[HumanTask]) -> list[dict[str, Any]]:
     return rows
 
 
-def _medians(rows: Any) -> dict[Any, float | None]:
-    """The median of each key's merged histograms, from (key, histogram) rows."""
-    histograms: dict[Any, list[dict[str, int]]] = {}
-    for key, hist in rows:
-        histograms.setdefault(key, []).append(hist)
-    return {key: sketch.percentiles(sketch.merge(hists), (0.5,))[0] for key, hists in histograms.items()}
+def _medians(rows: QuerySet[Any], by: str) -> dict[Any, float | None]:
+    """The median of the merged `wait` histograms of `rows` per value of `by`."""
+    return {key: sketch.percentiles(hist, (0.5,))[0] for (key,), hist in histograms_merged(rows, (by,), "wait").items()}
 
 
 def workload(filters: Filters, *, by: str = "person") -> list[dict[str, Any]]:
@@ -494,7 +513,7 @@ def workload(filters: Filters, *, by: str = "person") -> list[dict[str, Any]]:
             )
             .order_by()
         )
-        medians = _medians(_summaries(StepSummary, filters).values_list("unit_id", "wait"))
+        medians = _medians(_summaries(StepSummary, filters), "unit_id")  # StepSummary, summed over steps
         unit_counts = {row["unit_id"]: row for row in open_rows}
         units = OrgUnit.objects.in_bulk([u for u in {*unit_counts, *medians} if u is not None])
         rows = [
@@ -522,7 +541,7 @@ def workload(filters: Filters, *, by: str = "person") -> list[dict[str, Any]]:
         row = counts.setdefault(user_id, {"open": 0, "overdue": 0})
         row["open"] += open_count
         row["overdue"] += overdue_count
-    medians = _medians(_summaries(PersonSummary, filters, user_id__in=list(counts)).values_list("user_id", "wait"))
+    medians = _medians(_summaries(PersonSummary, filters, user_id__in=list(counts)), "user_id")
     people = User.objects.in_bulk(list(counts))
     return [
         {

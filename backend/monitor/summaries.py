@@ -13,7 +13,9 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Q
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from backend.workflow.models import HumanTask, ProcessInstance
@@ -50,6 +52,40 @@ def period_q(start: date, end: date) -> Q:
         | Q(span=Span.DAY, day__gte=start, day__lt=first)
         | Q(span=Span.DAY, day__gte=after, day__lte=end)
     )
+
+
+def histograms_merged(rows: QuerySet[Any], by: tuple[str, ...], field: str) -> dict[tuple[Any, ...], sketch.Histogram]:
+    """The histograms in `field` of `rows`, added up per value of the `by` fields, in the database.
+
+    Each stored histogram is unnested into (bucket, count) rows (`jsonb_each_text` on PostgreSQL, `json_each` on
+    SQLite) and the counts are summed per group and bucket: integer sums, so both databases give the same merged
+    histograms, hence the same percentiles, and the pages never decode thousands of JSON objects in Python."""
+    columns = {f"g{n}": F(name) for n, name in enumerate(by)}
+    try:
+        inner, params = rows.order_by().values(**columns, h=F(field)).query.sql_with_params()
+    except EmptyResultSet:  # e.g. `user_id__in=[]`: nothing to merge
+        return {}
+    connection = connections[rows.db]
+    groups = ", ".join(f"s.g{n}" for n in range(len(by)))
+    if connection.vendor == "postgresql":
+        buckets, count = "jsonb_each_text(s.h)", "CAST(b.value AS integer)"
+    else:
+        buckets, count = "json_each(s.h)", "b.value"
+    select = f"{groups}, " if by else ""
+    sql = (
+        f"SELECT {select}b.key, SUM({count}) FROM ({inner}) s CROSS JOIN {buckets} b "  # noqa: S608 - our own SQL
+        f"GROUP BY {select}b.key"
+    )
+    # A raw cursor gives SQLite's dates as text: each group value goes through its field as the ORM would.
+    fields = [rows.model._meta.get_field(name) for name in by]
+    merged: dict[tuple[Any, ...], sketch.Histogram] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for row in cursor.fetchall():
+            *values, bucket, n = row
+            key = tuple(None if v is None else f.to_python(v) for f, v in zip(fields, values, strict=True))
+            merged.setdefault(key, {})[str(bucket)] = int(n)
+    return merged
 
 
 def _day_cases(day: date) -> list[CaseSummary]:
@@ -142,25 +178,23 @@ _STEP_COUNTS = ("completed", "with_due", "on_time", "repeated")
 
 
 def _month_rows(model: Any, first: date, key_fields: tuple[str, ...], counts: tuple[str, ...], hists: tuple[str, ...]):
-    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    """A month's rows from its days' rows: counts summed and histograms merged in the database."""
     days = model.objects.filter(span=Span.DAY, day__gte=first, day__lt=_next_month(first))
-    for values in days.values(*key_fields, *counts, *hists):
-        key = tuple(values[f] for f in key_fields)
-        total = merged.setdefault(key, {**{f: 0 for f in counts}, **{h: [] for h in hists}})
-        for f in counts:
-            total[f] += values[f]
-        for h in hists:
-            total[h].append(values[h])
-    return [
-        model(
-            span=Span.MONTH,
-            day=first,
-            **dict(zip(key_fields, key, strict=True)),
-            **{f: total[f] for f in counts},
-            **{h: sketch.merge(total[h]) for h in hists},
+    totals = days.values(*key_fields).annotate(**{f"total_{f}": Sum(f) for f in counts}).order_by()
+    merged = {h: histograms_merged(days, key_fields, h) for h in hists}
+    rows = []
+    for total in totals:
+        key = tuple(total[f] for f in key_fields)
+        rows.append(
+            model(
+                span=Span.MONTH,
+                day=first,
+                **dict(zip(key_fields, key, strict=True)),
+                **{f: total[f"total_{f}"] for f in counts},
+                **{h: merged[h].get(key, {}) for h in hists},
+            )
         )
-        for key, total in merged.items()
-    ]
+    return rows
 
 
 def summaries_rebuild(days: Iterable[date]) -> int:
