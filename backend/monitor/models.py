@@ -133,11 +133,16 @@ class Span(models.TextChoices):
 
 
 class Summary(models.Model):
-    """What every summary row is keyed by: a day (or a month, by its first day) and a unit."""
+    """What every summary row is keyed by: a day (or a month, by its first day) and a unit.
+
+    Each unit's rows are kept, and, with `all_units` set (and no unit), the same figures over every unit:
+    what the Registrar office, the vice-rector and auditors read, so their year merges one row per step and
+    month instead of one per step, month and unit. A dean's or head's scope reads their units' rows."""
 
     span = models.CharField(max_length=5, choices=Span.choices)
     day = models.DateField()  # the day, or the first day of the month
     unit = models.ForeignKey(OrgUnit, null=True, on_delete=models.SET_NULL, related_name="+")
+    all_units = models.BooleanField(default=False)
 
     class Meta:
         abstract = True
@@ -159,7 +164,7 @@ class CaseSummary(Summary):
     e2e = models.JSONField(default=dict)
 
     class Meta:
-        indexes = [models.Index(fields=["span", "day"], name="casesummary_span_day")]
+        indexes = [models.Index(fields=["all_units", "span", "day"], name="casesummary_scope_span_day")]
 
     def __str__(self) -> str:
         return f"{self.process_key} {self.span} {self.day}"
@@ -185,7 +190,9 @@ class StepSummary(Summary):
     due = models.JSONField(default=dict)
 
     class Meta:
-        indexes = [models.Index(fields=["process_key", "span", "day"], name="stepsummary_process_span_day")]
+        indexes = [
+            models.Index(fields=["process_key", "all_units", "span", "day"], name="stepsummary_process_scope_day")
+        ]
 
     def __str__(self) -> str:
         return f"{self.process_key}/{self.spec_id} {self.span} {self.day}"
@@ -200,7 +207,7 @@ class PersonSummary(Summary):
     wait = models.JSONField(default=dict)
 
     class Meta:
-        indexes = [models.Index(fields=["span", "day"], name="personsummary_span_day")]
+        indexes = [models.Index(fields=["all_units", "span", "day"], name="personsummary_scope_span_day")]
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.span} {self.day}"

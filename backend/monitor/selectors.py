@@ -133,9 +133,19 @@ def _share(part: int, whole: int) -> float | None:
 # --- process cards -----------------------------------------------------------------------------------
 
 
-def _summaries(model: Any, filters: Filters, **where: Any) -> QuerySet[Any]:
+def _summary_scope(rows: QuerySet[Any], filters: Filters, *, per_unit: bool = False) -> QuerySet[Any]:
+    """The whole university reads the all-units rows (one per key, not one per key and unit); a unit's scope,
+    or a figure `per_unit`, its units' rows."""
+    if filters.unit_ids is None and not per_unit:
+        return rows.filter(all_units=True)
+    return _scoped(rows.filter(all_units=False), filters.unit_ids)
+
+
+def _summaries(model: Any, filters: Filters, *, per_unit: bool = False, **where: Any) -> QuerySet[Any]:
     """The summary rows of the period (whole months and edge days), in scope and filtered."""
-    rows = _scoped(model.objects.filter(period_q(filters.start, filters.end), **where), filters.unit_ids)
+    rows = _summary_scope(
+        model.objects.filter(period_q(filters.start, filters.end), **where), filters, per_unit=per_unit
+    )
     return rows.filter(version=filters.version) if filters.version else rows
 
 
@@ -148,7 +158,7 @@ def process_cards(filters: Filters, *, process_key: str = "") -> list[dict[str, 
     """One card per deployed process: cases started, finished, cancelled, running and overdue; end-to-end
     p50/p90/p95 (within sketch.RELATIVE_ERROR) and the share finished within the SOP deadline (cases finished
     in the period), from the daily summaries; running and overdue are counted live. `process_key`: its card only."""
-    only = {"process_key": process_key} if process_key else {}
+    only: dict[str, Any] = {"process_key": process_key} if process_key else {}
     # CaseSummary: month rows for the whole months of the period, day rows for its edges (summaries.period_q).
     summaries = _summaries(CaseSummary, filters, **only)
     totals: dict[str, dict[str, Any]] = {
@@ -356,11 +366,11 @@ def heatmap_marks(steps: list[dict[str, Any]]) -> dict[str, Any]:
 def weekly_trend(process_key: str, filters: Filters) -> list[dict[str, Any]]:
     """Per week of the period: cases started, cases finished and the p90 end-to-end time of those (from the
     daily summaries; a week cut by the period counts its days inside it)."""
-    rows = _scoped(
+    rows = _summary_scope(
         CaseSummary.objects.filter(
             span=Span.DAY, day__gte=filters.start, day__lte=filters.end, process_key=process_key
         ),
-        filters.unit_ids,
+        filters,
     )
     if filters.version:
         rows = rows.filter(version=filters.version)
@@ -513,7 +523,7 @@ def workload(filters: Filters, *, by: str = "person") -> list[dict[str, Any]]:
             )
             .order_by()
         )
-        medians = _medians(_summaries(StepSummary, filters), "unit_id")  # StepSummary, summed over steps
+        medians = _medians(_summaries(StepSummary, filters, per_unit=True), "unit_id")  # summed over steps
         unit_counts = {row["unit_id"]: row for row in open_rows}
         units = OrgUnit.objects.in_bulk([u for u in {*unit_counts, *medians} if u is not None])
         rows = [
@@ -532,8 +542,13 @@ def workload(filters: Filters, *, by: str = "person") -> list[dict[str, Any]]:
         .values_list("assignee_id")
         .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now)))
     )
+    # Both from the partial index monitor_open_task_holder (assignee_id, due_at, id, instance_id) WHERE open:
+    # claimed tasks grouped by assignee; unclaimed ones (assignee NULL) hash-joined to their open candidates.
+    unclaimed = {"task__status": HumanTask.Status.OPEN, "task__assignee__isnull": True}
+    if filters.unit_ids is not None:
+        unclaimed["task__instance_id__in"] = CaseFact.objects.filter(unit_id__in=filters.unit_ids).values("instance_id")
     offered = (
-        TaskCandidate.objects.filter(is_open=True, task__in=tasks.filter(assignee__isnull=True))
+        TaskCandidate.objects.filter(is_open=True, **unclaimed)
         .values_list("user_id")
         .annotate(open=Count("task_id"), overdue=Count("task_id", filter=Q(task__due_at__lt=now)))
     )

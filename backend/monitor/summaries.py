@@ -177,9 +177,50 @@ _CASE_COUNTS = ("started", "finished", "cancelled", "within_sop")
 _STEP_COUNTS = ("completed", "with_due", "on_time", "repeated")
 
 
-def _month_rows(model: Any, first: date, key_fields: tuple[str, ...], counts: tuple[str, ...], hists: tuple[str, ...]):
-    """A month's rows from its days' rows: counts summed and histograms merged in the database."""
-    days = model.objects.filter(span=Span.DAY, day__gte=first, day__lt=_next_month(first))
+_CASE_KEY = ("process_key", "version")
+_STEP_KEY = ("process_key", "version", "spec_id", "role")
+_PERSON_KEY = ("user_id",)
+_CASE_HISTS = ("e2e",)
+_STEP_HISTS = ("wait", "claim", "due")
+_PERSON_HISTS = ("wait",)
+
+
+def _all_units(
+    model: Any, rows: list[Any], key_fields: tuple[str, ...], counts: tuple[str, ...], hists: tuple[str, ...]
+):
+    """The all-units rows of one day from its units' rows: counts added, histograms merged."""
+    merged: dict[tuple[Any, ...], Any] = {}
+    for one in rows:
+        key = tuple(getattr(one, f) for f in key_fields)
+        total = merged.get(key)
+        if total is None:
+            total = merged[key] = model(
+                span=one.span,
+                day=one.day,
+                all_units=True,
+                **dict(zip(key_fields, key, strict=True)),
+                **{h: {} for h in hists},
+            )
+        for f in counts:
+            setattr(total, f, getattr(total, f) + getattr(one, f))
+        for h in hists:
+            setattr(total, h, sketch.merge([getattr(total, h), getattr(one, h)]))
+    return list(merged.values())
+
+
+def _month_rows(
+    model: Any,
+    first: date,
+    key_fields: tuple[str, ...],
+    counts: tuple[str, ...],
+    hists: tuple[str, ...],
+    *,
+    all_units: bool,
+):
+    """A month's rows from its days' rows (per unit, or all units): counts summed, histograms merged in the database."""
+    if not all_units:
+        key_fields = (*key_fields, "unit_id")
+    days = model.objects.filter(span=Span.DAY, all_units=all_units, day__gte=first, day__lt=_next_month(first))
     totals = days.values(*key_fields).annotate(**{f"total_{f}": Sum(f) for f in counts}).order_by()
     merged = {h: histograms_merged(days, key_fields, h) for h in hists}
     rows = []
@@ -189,6 +230,7 @@ def _month_rows(model: Any, first: date, key_fields: tuple[str, ...], counts: tu
             model(
                 span=Span.MONTH,
                 day=first,
+                all_units=all_units,
                 **dict(zip(key_fields, key, strict=True)),
                 **{f: total[f"total_{f}"] for f in counts},
                 **{h: merged[h].get(key, {}) for h in hists},
@@ -198,31 +240,29 @@ def _month_rows(model: Any, first: date, key_fields: tuple[str, ...], counts: tu
 
 
 def summaries_rebuild(days: Iterable[date]) -> int:
-    """Work out the summaries of these days and of their months again from the facts; returns rows written.
+    """Work out the summaries of these days and of their months again from the facts, per unit and for all
+    units; returns rows written.
 
     Call inside the transaction that wrote the facts (facts.facts_refresh holds the refresh lock)."""
     days = sorted(set(days))
+    kinds: tuple[tuple[Any, tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...] = (
+        (CaseSummary, _CASE_KEY, _CASE_COUNTS, _CASE_HISTS),
+        (StepSummary, _STEP_KEY, _STEP_COUNTS, _STEP_HISTS),
+        (PersonSummary, _PERSON_KEY, ("completed",), _PERSON_HISTS),
+    )
     written = 0
     for day in days:
-        for model in (CaseSummary, StepSummary, PersonSummary):
-            model.objects.filter(span=Span.DAY, day=day).delete()
+        for kind in kinds:
+            kind[0].objects.filter(span=Span.DAY, day=day).delete()
         steps, persons = _day_steps(day)
-        written += len(CaseSummary.objects.bulk_create(_day_cases(day), batch_size=1000))
-        written += len(StepSummary.objects.bulk_create(steps, batch_size=1000))
-        written += len(PersonSummary.objects.bulk_create(persons, batch_size=1000))
+        per_unit: tuple[list[Any], ...] = (_day_cases(day), steps, persons)
+        for (model, key_fields, counts, hists), rows in zip(kinds, per_unit, strict=True):
+            both = [*rows, *_all_units(model, rows, key_fields, counts, hists)]
+            written += len(model.objects.bulk_create(both, batch_size=1000))
     for first in sorted({_month(d) for d in days}):
-        for model in (CaseSummary, StepSummary, PersonSummary):
+        for model, key_fields, counts, hists in kinds:
             model.objects.filter(span=Span.MONTH, day=first).delete()
-        cases = _month_rows(CaseSummary, first, ("process_key", "version", "unit_id"), _CASE_COUNTS, ("e2e",))
-        steps = _month_rows(
-            StepSummary,
-            first,
-            ("process_key", "version", "spec_id", "role", "unit_id"),
-            _STEP_COUNTS,
-            ("wait", "claim", "due"),
-        )
-        persons = _month_rows(PersonSummary, first, ("user_id", "unit_id"), ("completed",), ("wait",))
-        written += len(CaseSummary.objects.bulk_create(cases, batch_size=1000))
-        written += len(StepSummary.objects.bulk_create(steps, batch_size=1000))
-        written += len(PersonSummary.objects.bulk_create(persons, batch_size=1000))
+            for all_units in (False, True):
+                rows = _month_rows(model, first, key_fields, counts, hists, all_units=all_units)
+                written += len(model.objects.bulk_create(rows, batch_size=1000))
     return written
