@@ -76,15 +76,19 @@ def histograms_merged(rows: QuerySet[Any], by: tuple[str, ...], field: str) -> d
         f"SELECT {select}b.key, SUM({count}) FROM ({inner}) s CROSS JOIN {buckets} b "  # noqa: S608 - our own SQL
         f"GROUP BY {select}b.key"
     )
-    # A raw cursor gives SQLite's dates as text: each group value goes through its field as the ORM would.
-    fields = [rows.model._meta.get_field(name) for name in by]
+    # A raw cursor gives SQLite's dates as text: each group goes through its fields as the ORM would (once).
+    annotations = rows.query.annotations
+    fields = [annotations[n].output_field if n in annotations else rows.model._meta.get_field(n) for n in by]
+    keys: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     merged: dict[tuple[Any, ...], sketch.Histogram] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for row in cursor.fetchall():
-            *values, bucket, n = row
-            key = tuple(None if v is None else f.to_python(v) for f, v in zip(fields, values, strict=True))
-            merged.setdefault(key, {})[str(bucket)] = int(n)
+            raw = row[:-2]
+            key = keys.get(raw)
+            if key is None:
+                key = keys[raw] = tuple(None if v is None else f.to_python(v) for f, v in zip(fields, raw, strict=True))
+            merged.setdefault(key, {})[str(row[-2])] = int(row[-1])
     return merged
 
 
