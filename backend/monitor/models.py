@@ -92,6 +92,12 @@ class CaseFact(models.Model):
             models.Index(fields=["finished_at"], name="casefact_finished"),
             # Running cases past their deadline, counted from the index alone.
             models.Index(fields=["process_key", "status", "due_at", "instance"], name="casefact_process_status_due"),
+            # The refresh compares only unfinished cases' facts with their cases (a finished case never changes).
+            models.Index(
+                fields=["instance", "status"],
+                name="casefact_unfinished",
+                condition=~Q(status__in=["completed", "cancelled"]),
+            ),
         ]
 
     def __str__(self) -> str:
