@@ -282,15 +282,20 @@ def facts_refresh(*, batch: int = 2000, rounds: int = 50) -> int:
     """Bring the rollups and their summaries up to date (tasks first: a case's SOP verdict may read its
     steps); returns the number of facts written."""
     written = 0
+    size = batch
     for _round in range(rounds):
         with transaction.atomic():
             _lock()
-            tasks, task_days = _refresh_tasks(batch)
-            cases, case_days = _refresh_cases(batch)
+            tasks, task_days = _refresh_tasks(size)
+            cases, case_days = _refresh_cases(size)
             summaries_rebuild(task_days | case_days)
         written += tasks + cases
         if tasks + cases == 0:
             break
+        # Catching up after an outage, every round rebuilds the summaries of the same days (a batch in id order
+        # spans them all): full rounds grow, up to 16 batches, so the days are rebuilt a few times, not dozens.
+        if max(tasks, cases) >= size:
+            size = min(size * 2, batch * 16)
     with transaction.atomic():
         _lock()
         _refresh_cases(batch, suspended=True)

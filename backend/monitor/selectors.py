@@ -2,6 +2,22 @@
 
 Every figure is scoped by `MonitorScope` (a dean's school, a head's department) and `Filters`.
 Durations are working seconds (see worktime.py); pages show them as working hours and days.
+
+What serves which figure (the whole university reads the summaries' all-units rows, a unit's scope its
+units' rows; a period reads month rows for its whole months and day rows for its edges, summaries.period_q;
+histograms are added up in the database, summaries.histograms_merged):
+
+- cards, started / finished / cancelled / p50-p95 / within SOP: CaseSummary (index casesummary_scope_span_day);
+  running now: CaseFact by casefact_process_status_due (index-only); overdue now: the same index, or a late
+  step from the partial index monitor_open_task_late (process_key, due_at, instance_id) WHERE open.
+- heatmap, completed / percentiles / on time / repeats / due: StepSummary (stepsummary_process_scope_day);
+  open and overdue now: partial index monitor_open_task_step (process_key, spec_id, due_at) WHERE open.
+- weekly trend: CaseSummary day rows, summed per week (TruncWeek) in the database.
+- overdue list: task_status_due (status, due_at), keyset by (due_at, id); its count stops at COUNT_CAP + 1.
+- workload per person: open and overdue from the partial index monitor_open_task_holder (assignee_id, due_at,
+  id, instance_id) WHERE open, the unclaimed ones joined to their open candidates (candidate_open_by_user);
+  medians from PersonSummary. Per unit: open tasks joined to their case facts; medians from StepSummary's
+  units' rows.
 """
 
 from __future__ import annotations
@@ -181,10 +197,13 @@ def process_cards(filters: Filters, *, process_key: str = "") -> list[dict[str, 
     live = cases_in_scope(filters).filter(process_key__in=keys, status__in=RUNNING)
     if filters.version:
         live = live.filter(version=filters.version)
+    # Overdue in the same pass over those index entries (`overdue_cases` says which).
     now_counts: dict[str, dict[str, int]] = {}
-    for key, status, n in live.values_list("process_key", "status").annotate(n=Count("pk")).order_by():
+    late: dict[str, int] = {}
+    rows = live.values_list("process_key", "status").annotate(n=Count("pk"), late=Count("pk", filter=_late(keys)))
+    for key, status, n, n_late in rows.order_by():
         now_counts.setdefault(key, {})[status] = n
-    late = overdue_counts(keys, filters) if now_counts else {}
+        late[key] = late.get(key, 0) + n_late
     cards = []
     for definition in definitions:
         row: dict[str, Any] = totals.get(definition.key, {})
@@ -212,26 +231,21 @@ def process_cards(filters: Filters, *, process_key: str = "") -> list[dict[str, 
     return cards
 
 
-def _overdue(process_keys: list[str], filters: Filters) -> QuerySet[CaseFact]:
+def _late(process_keys: list[str]) -> Q:
+    """A running case's fact is late when past its SOP deadline or waiting at a step past its due time. Both from
+    indexes alone: case facts by (process_key, status, due_at, instance), late open steps by the partial
+    monitor_open_task_late (process_key, due_at, instance_id) WHERE status = 'open'."""
     now = timezone.now()
     late_steps = HumanTask.objects.filter(status=HumanTask.Status.OPEN, process_key__in=process_keys, due_at__lt=now)
-    cases = cases_in_scope(filters).filter(process_key__in=process_keys, status__in=RUNNING)
-    if filters.version:
-        cases = cases.filter(version=filters.version)
-    # Both halves from indexes alone: case facts by (process_key, status, due_at, instance), late open steps
-    # by the partial monitor_open_task_late (process_key, due_at, instance_id) WHERE status = 'open'.
-    return cases.filter(Q(due_at__lt=now) | Q(instance_id__in=late_steps.values("instance_id")))
+    return Q(due_at__lt=now) | Q(instance_id__in=late_steps.values("instance_id"))
 
 
 def overdue_cases(process_key: str, filters: Filters) -> QuerySet[CaseFact]:
     """Running cases past their SOP deadline (time suspended left out), or waiting at a step past its due time."""
-    return _overdue([process_key], filters)
-
-
-def overdue_counts(process_keys: list[str], filters: Filters) -> dict[str, int]:
-    """How many cases of each process `overdue_cases` lists, in one query."""
-    rows = _overdue(process_keys, filters).values_list("process_key").annotate(n=Count("pk")).order_by()
-    return dict(rows)
+    cases = cases_in_scope(filters).filter(process_key=process_key, status__in=RUNNING)
+    if filters.version:
+        cases = cases.filter(version=filters.version)
+    return cases.filter(_late([process_key]))
 
 
 # --- steps (the heatmap) -----------------------------------------------------------------------------
