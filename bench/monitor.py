@@ -156,7 +156,8 @@ def seed(url: str) -> float:
                     moment = completed or moment
         with cur.copy(
             "COPY workflow_processinstance (id, definition_id, process_key, status, stage, business_key, subject, "
-            "state, data, started_at, updated_at, completed_at, version, incident, history_count, history_head) "
+            "state, state_segments, data, started_at, updated_at, completed_at, version, incident, history_count, "
+            "history_head) "
             "FROM STDIN"
         ) as copy:
             for case_id, definition_id, key, status, started, finished, unit_code in cases:
@@ -171,6 +172,7 @@ def seed(url: str) -> float:
                         f"B-{case_id}",
                         '{"ru": "Бенчмарк"}',
                         "{}",
+                        0,
                         f'{{"department": "{unit_code}"}}',
                         started,
                         finished or started,

@@ -201,7 +201,9 @@ class AtRiskApi(APIView):
         )
         rows = list(tasks[: size + 1])
         everything = selectors.at_risk_tasks(filters, process_key=process_key, overdue_only=overdue)
-        total = everything.order_by()[: selectors.COUNT_CAP + 1].count()
+        # Counted along the same (status, due_at) index as the page, so it stops after COUNT_CAP + 1 entries
+        # (unordered, PostgreSQL may scan the table from its old, finished tasks).
+        total = everything.values_list("pk", flat=True)[: selectors.COUNT_CAP + 1].count()
         body = {
             "count": min(total, selectors.COUNT_CAP),
             "more_than_count": total > selectors.COUNT_CAP,

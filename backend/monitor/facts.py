@@ -115,8 +115,14 @@ def _refresh_tasks(batch: int) -> tuple[int, set[date]]:
     missing = HumanTask.objects.filter(status__in=[HumanTask.Status.COMPLETED, HumanTask.Status.CANCELLED]).exclude(
         Exists(TaskFact.objects.filter(task_id=OuterRef("pk")))
     )
+    # The ids first, an anti-join of two indexes alone (monitor_finished_task, the facts' primary key); then the
+    # batch's rows. Asked for whole rows at once, PostgreSQL read every finished task's row to find none missing.
+    ids = list(missing.order_by("pk").values_list("pk", flat=True)[:batch])
+    if not ids:
+        return 0, set()
     tasks = list(
-        missing.select_related("instance__definition")
+        HumanTask.objects.filter(pk__in=ids)
+        .select_related("instance__definition")
         .only(
             "pk",
             "instance_id",
@@ -131,10 +137,8 @@ def _refresh_tasks(batch: int) -> tuple[int, set[date]]:
             "instance__data",
             "instance__definition__version",
         )
-        .order_by("pk")[:batch]
+        .order_by("pk")
     )
-    if not tasks:
-        return 0, set()
     instance_ids = sorted({t.instance_id for t in tasks})
     gaps = _suspensions(instance_ids)
     calendar = _calendar([t.created_at for t in tasks])
@@ -199,8 +203,13 @@ def _refresh_cases(batch: int, *, suspended: bool = False) -> tuple[int, set[dat
     """New cases get a fact; cases whose status changed get theirs worked out again (`suspended`: the
     suspended cases instead, whose deadline moves while they wait)."""
     new = ProcessInstance.objects.exclude(Exists(CaseFact.objects.filter(instance_id=OuterRef("pk"))))
+    # A finished case never changes again: only the facts of cases still running are compared (a tenth or so).
     changed = ProcessInstance.objects.filter(
-        Exists(CaseFact.objects.filter(instance_id=OuterRef("pk")).exclude(status=OuterRef("status")))
+        Exists(
+            CaseFact.objects.filter(instance_id=OuterRef("pk"))
+            .exclude(status__in=FINISHED)
+            .exclude(status=OuterRef("status"))
+        )
     )
     fresh = list(new.select_related("definition").only(*_INSTANCE_FIELDS).order_by("pk")[:batch])
     instances = [*fresh, *changed.select_related("definition").only(*_INSTANCE_FIELDS).order_by("pk")[:batch]]
@@ -273,15 +282,20 @@ def facts_refresh(*, batch: int = 2000, rounds: int = 50) -> int:
     """Bring the rollups and their summaries up to date (tasks first: a case's SOP verdict may read its
     steps); returns the number of facts written."""
     written = 0
+    size = batch
     for _round in range(rounds):
         with transaction.atomic():
             _lock()
-            tasks, task_days = _refresh_tasks(batch)
-            cases, case_days = _refresh_cases(batch)
+            tasks, task_days = _refresh_tasks(size)
+            cases, case_days = _refresh_cases(size)
             summaries_rebuild(task_days | case_days)
         written += tasks + cases
         if tasks + cases == 0:
             break
+        # Catching up after an outage, every round rebuilds the summaries of the same days (a batch in id order
+        # spans them all): full rounds grow, up to 16 batches, so the days are rebuilt a few times, not dozens.
+        if max(tasks, cases) >= size:
+            size = min(size * 2, batch * 16)
     with transaction.atomic():
         _lock()
         _refresh_cases(batch, suspended=True)

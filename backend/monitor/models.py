@@ -92,6 +92,12 @@ class CaseFact(models.Model):
             models.Index(fields=["finished_at"], name="casefact_finished"),
             # Running cases past their deadline, counted from the index alone.
             models.Index(fields=["process_key", "status", "due_at", "instance"], name="casefact_process_status_due"),
+            # The refresh compares only unfinished cases' facts with their cases (a finished case never changes).
+            models.Index(
+                fields=["instance", "status"],
+                name="casefact_unfinished",
+                condition=~Q(status__in=["completed", "cancelled"]),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -133,11 +139,16 @@ class Span(models.TextChoices):
 
 
 class Summary(models.Model):
-    """What every summary row is keyed by: a day (or a month, by its first day) and a unit."""
+    """What every summary row is keyed by: a day (or a month, by its first day) and a unit.
+
+    Each unit's rows are kept, and, with `all_units` set (and no unit), the same figures over every unit:
+    what the Registrar office, the vice-rector and auditors read, so their year merges one row per step and
+    month instead of one per step, month and unit. A dean's or head's scope reads their units' rows."""
 
     span = models.CharField(max_length=5, choices=Span.choices)
     day = models.DateField()  # the day, or the first day of the month
     unit = models.ForeignKey(OrgUnit, null=True, on_delete=models.SET_NULL, related_name="+")
+    all_units = models.BooleanField(default=False)
 
     class Meta:
         abstract = True
@@ -159,7 +170,7 @@ class CaseSummary(Summary):
     e2e = models.JSONField(default=dict)
 
     class Meta:
-        indexes = [models.Index(fields=["span", "day"], name="casesummary_span_day")]
+        indexes = [models.Index(fields=["all_units", "span", "day"], name="casesummary_scope_span_day")]
 
     def __str__(self) -> str:
         return f"{self.process_key} {self.span} {self.day}"
@@ -185,7 +196,9 @@ class StepSummary(Summary):
     due = models.JSONField(default=dict)
 
     class Meta:
-        indexes = [models.Index(fields=["process_key", "span", "day"], name="stepsummary_process_span_day")]
+        indexes = [
+            models.Index(fields=["process_key", "all_units", "span", "day"], name="stepsummary_process_scope_day")
+        ]
 
     def __str__(self) -> str:
         return f"{self.process_key}/{self.spec_id} {self.span} {self.day}"
@@ -200,7 +213,7 @@ class PersonSummary(Summary):
     wait = models.JSONField(default=dict)
 
     class Meta:
-        indexes = [models.Index(fields=["span", "day"], name="personsummary_span_day")]
+        indexes = [models.Index(fields=["all_units", "span", "day"], name="personsummary_scope_span_day")]
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.span} {self.day}"

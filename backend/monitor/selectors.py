@@ -2,6 +2,22 @@
 
 Every figure is scoped by `MonitorScope` (a dean's school, a head's department) and `Filters`.
 Durations are working seconds (see worktime.py); pages show them as working hours and days.
+
+What serves which figure (the whole university reads the summaries' all-units rows, a unit's scope its
+units' rows; a period reads month rows for its whole months and day rows for its edges, summaries.period_q;
+histograms are added up in the database, summaries.histograms_merged):
+
+- cards, started / finished / cancelled / p50-p95 / within SOP: CaseSummary (index casesummary_scope_span_day);
+  running now: CaseFact by casefact_process_status_due (index-only); overdue now: the same index, or a late
+  step from the partial index monitor_open_task_late (process_key, due_at, instance_id) WHERE open.
+- heatmap, completed / percentiles / on time / repeats / due: StepSummary (stepsummary_process_scope_day);
+  open and overdue now: partial index monitor_open_task_step (process_key, spec_id, due_at) WHERE open.
+- weekly trend: CaseSummary day rows, summed per week (TruncWeek) in the database.
+- overdue list: task_status_due (status, due_at), keyset by (due_at, id); its count stops at COUNT_CAP + 1.
+- workload per person: open and overdue from the partial index monitor_open_task_holder (assignee_id, due_at,
+  id, instance_id) WHERE open, the unclaimed ones joined to their open candidates (candidate_open_by_user);
+  medians from PersonSummary. Per unit: open tasks joined to their case facts; medians from StepSummary's
+  units' rows.
 """
 
 from __future__ import annotations
@@ -11,7 +27,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, F, Func, Q, QuerySet
+from django.db import connections
+from django.db.models import Count, DateField, F, Func, Q, QuerySet, Sum
+from django.db.models.functions import Cast, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,7 +44,7 @@ from . import sketch
 from .facts import process_target
 from .models import CaseFact, CaseSummary, PersonSummary, Span, StepSummary
 from .scope import MonitorScope
-from .summaries import period_q
+from .summaries import histograms_merged, period_q
 from .worktime import DAY
 
 RUNNING = (ProcessInstance.Status.RUNNING, ProcessInstance.Status.SUSPENDED, ProcessInstance.Status.ERROR)
@@ -133,9 +151,19 @@ def _share(part: int, whole: int) -> float | None:
 # --- process cards -----------------------------------------------------------------------------------
 
 
-def _summaries(model: Any, filters: Filters, **where: Any) -> QuerySet[Any]:
+def _summary_scope(rows: QuerySet[Any], filters: Filters, *, per_unit: bool = False) -> QuerySet[Any]:
+    """The whole university reads the all-units rows (one per key, not one per key and unit); a unit's scope,
+    or a figure `per_unit`, its units' rows."""
+    if filters.unit_ids is None and not per_unit:
+        return rows.filter(all_units=True)
+    return _scoped(rows.filter(all_units=False), filters.unit_ids)
+
+
+def _summaries(model: Any, filters: Filters, *, per_unit: bool = False, **where: Any) -> QuerySet[Any]:
     """The summary rows of the period (whole months and edge days), in scope and filtered."""
-    rows = _scoped(model.objects.filter(period_q(filters.start, filters.end), **where), filters.unit_ids)
+    rows = _summary_scope(
+        model.objects.filter(period_q(filters.start, filters.end), **where), filters, per_unit=per_unit
+    )
     return rows.filter(version=filters.version) if filters.version else rows
 
 
@@ -148,30 +176,39 @@ def process_cards(filters: Filters, *, process_key: str = "") -> list[dict[str, 
     """One card per deployed process: cases started, finished, cancelled, running and overdue; end-to-end
     p50/p90/p95 (within sketch.RELATIVE_ERROR) and the share finished within the SOP deadline (cases finished
     in the period), from the daily summaries; running and overdue are counted live. `process_key`: its card only."""
-    only = {"process_key": process_key} if process_key else {}
-    totals: dict[str, dict[str, Any]] = {}
-    for summary in _summaries(CaseSummary, filters, **only).values(
-        "process_key", "started", "finished", "cancelled", "within_sop", "e2e"
-    ):
-        total = totals.setdefault(
-            summary["process_key"], {"started": 0, "finished": 0, "cancelled": 0, "within": 0, "e2e": []}
+    only: dict[str, Any] = {"process_key": process_key} if process_key else {}
+    # CaseSummary: month rows for the whole months of the period, day rows for its edges (summaries.period_q).
+    summaries = _summaries(CaseSummary, filters, **only)
+    totals: dict[str, dict[str, Any]] = {
+        row["process_key"]: row
+        for row in summaries.values("process_key")
+        .annotate(
+            n_started=Sum("started"),
+            n_finished=Sum("finished"),
+            n_cancelled=Sum("cancelled"),
+            n_within=Sum("within_sop"),
         )
-        total["started"] += summary["started"]
-        total["finished"] += summary["finished"]
-        total["cancelled"] += summary["cancelled"]
-        total["within"] += summary["within_sop"]
-        total["e2e"].append(summary["e2e"])
-    live = cases_in_scope(filters).filter(status__in=RUNNING, **only)
+        .order_by()
+    }
+    e2e = histograms_merged(summaries, ("process_key",), "e2e")
+    definitions = [d for d in latest_definitions() if not process_key or d.key == process_key]
+    keys = [d.key for d in definitions]
+    # Running now, from the (process_key, status, due_at, instance) index of case facts: naming the processes
+    # lets PostgreSQL read only the running entries of each (an index-only scan) instead of every case fact.
+    live = cases_in_scope(filters).filter(process_key__in=keys, status__in=RUNNING)
     if filters.version:
         live = live.filter(version=filters.version)
+    # Overdue in the same pass over those index entries (`overdue_cases` says which).
     now_counts: dict[str, dict[str, int]] = {}
-    for key, status, n in live.values_list("process_key", "status").annotate(n=Count("pk")).order_by():
+    late: dict[str, int] = {}
+    rows = live.values_list("process_key", "status").annotate(n=Count("pk"), late=Count("pk", filter=_late(keys)))
+    for key, status, n, n_late in rows.order_by():
         now_counts.setdefault(key, {})[status] = n
+        late[key] = late.get(key, 0) + n_late
     cards = []
-    for definition in latest_definitions():
-        if process_key and definition.key != process_key:
-            continue
+    for definition in definitions:
         row: dict[str, Any] = totals.get(definition.key, {})
+        finished = row.get("n_finished", 0)
         statuses = now_counts.get(definition.key, {})
         running = sum(statuses.values())
         days, working = process_target(definition.key)
@@ -179,15 +216,15 @@ def process_cards(filters: Filters, *, process_key: str = "") -> list[dict[str, 
             {
                 "key": definition.key,
                 "title": definition.title_in(),
-                "started": row.get("started", 0),
-                "finished": row.get("finished", 0),
-                "cancelled": row.get("cancelled", 0),
+                "started": row.get("n_started", 0),
+                "finished": finished,
+                "cancelled": row.get("n_cancelled", 0),
                 "running": running,
                 "suspended": statuses.get(ProcessInstance.Status.SUSPENDED, 0),
                 "in_error": statuses.get(ProcessInstance.Status.ERROR, 0),
-                "overdue": overdue_cases(definition.key, filters).count() if running else 0,
-                **_percentile_days(sketch.merge(row.get("e2e", []))),
-                "within_sop": _share(row.get("within", 0), row.get("finished", 0)),
+                "overdue": late.get(definition.key, 0),
+                **_percentile_days(e2e.get((definition.key,), {})),
+                "within_sop": _share(row.get("n_within", 0), finished),
                 "sop_days": days,
                 "sop_working": working,
             }
@@ -195,14 +232,21 @@ def process_cards(filters: Filters, *, process_key: str = "") -> list[dict[str, 
     return cards
 
 
+def _late(process_keys: list[str]) -> Q:
+    """A running case's fact is late when past its SOP deadline or waiting at a step past its due time. Both from
+    indexes alone: case facts by (process_key, status, due_at, instance), late open steps by the partial
+    monitor_open_task_late (process_key, due_at, instance_id) WHERE status = 'open'."""
+    now = timezone.now()
+    late_steps = HumanTask.objects.filter(status=HumanTask.Status.OPEN, process_key__in=process_keys, due_at__lt=now)
+    return Q(due_at__lt=now) | Q(instance_id__in=late_steps.values("instance_id"))
+
+
 def overdue_cases(process_key: str, filters: Filters) -> QuerySet[CaseFact]:
     """Running cases past their SOP deadline (time suspended left out), or waiting at a step past its due time."""
-    now = timezone.now()
-    late_steps = HumanTask.objects.filter(status=HumanTask.Status.OPEN, process_key=process_key, due_at__lt=now)
     cases = cases_in_scope(filters).filter(process_key=process_key, status__in=RUNNING)
     if filters.version:
         cases = cases.filter(version=filters.version)
-    return cases.filter(Q(due_at__lt=now) | Q(instance_id__in=late_steps.values("instance_id")))
+    return cases.filter(_late([process_key]))
 
 
 # --- steps (the heatmap) -----------------------------------------------------------------------------
@@ -247,17 +291,18 @@ def step_stats(definition: ProcessDefinition, filters: Filters) -> list[dict[str
     if filters.role:
         summaries = summaries.filter(role=filters.role)
         open_tasks = open_tasks.filter(role=filters.role)
-    done: dict[str, dict[str, Any]] = {}
-    for summary in summaries.values("spec_id", "completed", "with_due", "on_time", "repeated", measure, "due"):
-        total = done.setdefault(
-            summary["spec_id"], {"completed": 0, "with_due": 0, "on_time": 0, "again": 0, "times": [], "dues": []}
+    # StepSummary (month rows and edge days, summaries.period_q), summed per step in the database; the
+    # histograms too (summaries.histograms_merged), so Python only reads off each step's percentiles.
+    done: dict[str, dict[str, Any]] = {
+        row["spec_id"]: row
+        for row in summaries.values("spec_id")
+        .annotate(
+            n_completed=Sum("completed"), n_with_due=Sum("with_due"), n_on_time=Sum("on_time"), n_again=Sum("repeated")
         )
-        total["completed"] += summary["completed"]
-        total["with_due"] += summary["with_due"]
-        total["on_time"] += summary["on_time"]
-        total["again"] += summary["repeated"]
-        total["times"].append(summary[measure])
-        total["dues"].append(summary["due"])
+        .order_by()
+    }
+    times = histograms_merged(summaries, ("spec_id",), measure)
+    dues = histograms_merged(summaries, ("spec_id",), "due")
     waiting: dict[str, dict[str, Any]] = {
         counts["spec_id"]: dict(counts)
         for counts in open_tasks.values("spec_id")
@@ -268,8 +313,8 @@ def step_stats(definition: ProcessDefinition, filters: Filters) -> list[dict[str
     tasks = (definition.routing or {}).get("tasks", {})
     for spec_id, info in tasks.items():
         row: dict[str, Any] = done.get(spec_id, {})
-        p50, p90, p95 = sketch.percentiles(sketch.merge(row.get("times", [])), (0.5, 0.9, 0.95))
-        [due] = sketch.percentiles(sketch.merge(row.get("dues", [])), (0.5,))
+        p50, p90, p95 = sketch.percentiles(times.get((spec_id,), {}), (0.5, 0.9, 0.95))
+        [due] = sketch.percentiles(dues.get((spec_id,), {}), (0.5,))
         now_row: dict[str, Any] = waiting.get(spec_id, {})
         titles = info.get("title") or {}
         properties = info.get("properties") or {}
@@ -282,15 +327,15 @@ def step_stats(definition: ProcessDefinition, filters: Filters) -> list[dict[str
                 "due_seconds": due,
                 "open": now_row.get("open", 0),
                 "overdue": now_row.get("overdue", 0),
-                "completed": row.get("completed", 0),
+                "completed": row.get("n_completed", 0),
                 "p50_hours": _hours(p50),
                 "p90_hours": _hours(p90),
                 "p95_hours": _hours(p95),
                 "p50_days": _days(p50),
                 "p90_days": _days(p90),
                 "p95_days": _days(p95),
-                "on_time": _share(row.get("on_time", 0), row.get("with_due", 0)),
-                "repeated": row.get("again", 0),
+                "on_time": _share(row.get("n_on_time", 0), row.get("n_with_due", 0)),
+                "repeated": row.get("n_again", 0),
                 "heat": heat(p90, due),
             }
         )
@@ -337,25 +382,28 @@ def heatmap_marks(steps: list[dict[str, Any]]) -> dict[str, Any]:
 def weekly_trend(process_key: str, filters: Filters) -> list[dict[str, Any]]:
     """Per week of the period: cases started, cases finished and the p90 end-to-end time of those (from the
     daily summaries; a week cut by the period counts its days inside it)."""
-    rows = _scoped(
+    rows = _summary_scope(
         CaseSummary.objects.filter(
             span=Span.DAY, day__gte=filters.start, day__lte=filters.end, process_key=process_key
         ),
-        filters.unit_ids,
+        filters,
     )
     if filters.version:
         rows = rows.filter(version=filters.version)
-    weeks: dict[date, dict[str, Any]] = {}
-    for day, started, finished, e2e in rows.values_list("day", "started", "finished", "e2e"):
-        week = weeks.setdefault(day - timedelta(days=day.weekday()), {"started": 0, "finished": 0, "e2e": []})
-        week["started"] += started
-        week["finished"] += finished
-        week["e2e"].append(e2e)
+    # Weeks (TruncWeek: their Mondays, on both databases) summed and merged in the database.
+    rows = rows.annotate(week=Cast(TruncWeek("day"), DateField()))  # a date, not PostgreSQL's timestamp
+    e2e = histograms_merged(rows, ("week",), "e2e")
+    weeks: dict[date, dict[str, Any]] = {
+        week: {"started": started, "finished": finished, "e2e": e2e.get((week,), {})}
+        for week, started, finished in rows.values_list("week")
+        .annotate(n_started=Sum("started"), n_finished=Sum("finished"))
+        .order_by()
+    }
     result = []
     monday = filters.start - timedelta(days=filters.start.weekday())
     while monday <= filters.end:
         week = weeks.get(monday, {})
-        [p90] = sketch.percentiles(sketch.merge(week.get("e2e", [])), (0.9,))
+        [p90] = sketch.percentiles(week.get("e2e", {}), (0.9,))
         result.append(
             {
                 "week": monday.isoformat(),
@@ -427,7 +475,26 @@ def at_risk_tasks(
         tasks = tasks.filter(
             instance_id__in=CaseFact.objects.filter(unit_id__in=filters.unit_ids).values("instance_id")
         )
-    return tasks.select_related("assignee", "instance", "org_unit").order_by("due_at", "pk")
+    # Only what the list shows: the instance's engine state and data, and the task's submitted data and search
+    # text, stay in the database (a page of 50 rows read 4 whole rows each).
+    return tasks.select_related("assignee", "instance").only(*_AT_RISK_FIELDS).order_by("due_at", "pk")
+
+
+_PERSON_FIELDS = ("username", "first_name", "last_name", "patronymic")
+_AT_RISK_FIELDS = (
+    "instance_id",
+    "spec_id",
+    "process_key",
+    "title",
+    "subject",
+    "role",
+    "status",
+    "created_at",
+    "due_at",
+    "assignee_id",
+    "instance__number",
+    *(f"assignee__{f}" for f in _PERSON_FIELDS),
+)
 
 
 def describe_tasks(tasks: list[HumanTask]) -> list[dict[str, Any]]:
@@ -466,12 +533,24 @@ def describe_tasks(tasks: list[HumanTask]) -> list[dict[str, Any]]:
     return rows
 
 
-def _medians(rows: Any) -> dict[Any, float | None]:
-    """The median of each key's merged histograms, from (key, histogram) rows."""
-    histograms: dict[Any, list[dict[str, int]]] = {}
-    for key, hist in rows:
-        histograms.setdefault(key, []).append(hist)
-    return {key: sketch.percentiles(sketch.merge(hists), (0.5,))[0] for key, hists in histograms.items()}
+def _medians(rows: QuerySet[Any], by: str) -> dict[Any, float | None]:
+    """The median of the merged `wait` histograms of `rows` per value of `by`."""
+    return {key: sketch.percentiles(hist, (0.5,))[0] for (key,), hist in histograms_merged(rows, (by,), "wait").items()}
+
+
+def _open_per_unit(tasks: QuerySet[HumanTask], now: datetime) -> dict[int | None, dict[str, int]]:
+    """Open and overdue tasks per unit of their case. The open tasks (index-only, monitor_open_task_holder holds
+    instance_id and due_at) joined straight to their case facts: through the ORM the join went by way of every
+    case's row as well."""
+    inner, params = tasks.order_by().values("instance_id", "due_at").query.sql_with_params()
+    sql = (
+        "SELECT f.unit_id, COUNT(*), SUM(CASE WHEN t.due_at < %s THEN 1 ELSE 0 END) "  # noqa: S608 - our own SQL
+        f"FROM ({inner}) t INNER JOIN {CaseFact._meta.db_table} f ON f.instance_id = t.instance_id GROUP BY f.unit_id"
+    )
+    connection = connections[tasks.db]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (connection.ops.adapt_datetimefield_value(now), *params))
+        return {unit_id: {"open": n, "overdue": int(late or 0)} for unit_id, n, late in cursor.fetchall()}
 
 
 def workload(filters: Filters, *, by: str = "person") -> list[dict[str, Any]]:
@@ -485,17 +564,8 @@ def workload(filters: Filters, *, by: str = "person") -> list[dict[str, Any]]:
             instance_id__in=CaseFact.objects.filter(unit_id__in=filters.unit_ids).values("instance_id")
         )
     if by == "unit":
-        open_rows = (
-            _scoped(CaseFact.objects.filter(instance__tasks__status=HumanTask.Status.OPEN), filters.unit_ids)
-            .values("unit_id")
-            .annotate(
-                open=Count("instance__tasks"),
-                overdue=Count("instance__tasks", filter=Q(instance__tasks__due_at__lt=now)),
-            )
-            .order_by()
-        )
-        medians = _medians(_summaries(StepSummary, filters).values_list("unit_id", "wait"))
-        unit_counts = {row["unit_id"]: row for row in open_rows}
+        medians = _medians(_summaries(StepSummary, filters, per_unit=True), "unit_id")  # summed over steps
+        unit_counts = _open_per_unit(tasks, now)
         units = OrgUnit.objects.in_bulk([u for u in {*unit_counts, *medians} if u is not None])
         rows = [
             {
@@ -513,8 +583,13 @@ def workload(filters: Filters, *, by: str = "person") -> list[dict[str, Any]]:
         .values_list("assignee_id")
         .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now)))
     )
+    # Both from the partial index monitor_open_task_holder (assignee_id, due_at, id, instance_id) WHERE open:
+    # claimed tasks grouped by assignee; unclaimed ones (assignee NULL) hash-joined to their open candidates.
+    unclaimed = {"task__status": HumanTask.Status.OPEN, "task__assignee__isnull": True}
+    if filters.unit_ids is not None:
+        unclaimed["task__instance_id__in"] = CaseFact.objects.filter(unit_id__in=filters.unit_ids).values("instance_id")
     offered = (
-        TaskCandidate.objects.filter(is_open=True, task__in=tasks.filter(assignee__isnull=True))
+        TaskCandidate.objects.filter(is_open=True, **unclaimed)
         .values_list("user_id")
         .annotate(open=Count("task_id"), overdue=Count("task_id", filter=Q(task__due_at__lt=now)))
     )
@@ -522,7 +597,7 @@ def workload(filters: Filters, *, by: str = "person") -> list[dict[str, Any]]:
         row = counts.setdefault(user_id, {"open": 0, "overdue": 0})
         row["open"] += open_count
         row["overdue"] += overdue_count
-    medians = _medians(_summaries(PersonSummary, filters, user_id__in=list(counts)).values_list("user_id", "wait"))
+    medians = _medians(_summaries(PersonSummary, filters, user_id__in=list(counts)), "user_id")
     people = User.objects.in_bulk(list(counts))
     return [
         {

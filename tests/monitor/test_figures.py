@@ -236,3 +236,35 @@ def test_incidents_list_error_and_suspended(demo: None) -> None:
     make_case(started=at("2026-02-09"))
     assert set(incidents(FEBRUARY)) == {broken, paused}
     assert HumanTask.objects.count() >= 0
+
+
+def test_workload_per_unit_counts_each_units_open_and_late_tasks(demo: None) -> None:
+    from django.utils import timezone
+
+    from backend.accounts.models import OrgUnit
+
+    def totals(filters: Filters) -> dict[str, dict]:
+        return {row["name"]: row for row in workload(filters, by="unit")}
+
+    anatomy = OrgUnit.objects.get(code="dept-anatomy")
+    only_anatomy = Filters(start=FEBRUARY.start, end=FEBRUARY.end, unit_ids=frozenset([anatomy.pk]))
+    before, before_scoped = totals(FEBRUARY), totals(only_anatomy)
+    now = timezone.now()
+    case = make_case(started=now - hours(100), department="dept-anatomy")
+    make_task(case, "head_visa", created=now - hours(50), due=now - hours(2))
+    make_task(case, "curation_visa", created=now - hours(1), due=now + hours(40))
+    other = make_case(started=now - hours(100), department="dept-chemistry")
+    make_task(other, "head_visa", created=now - hours(50), due=now - hours(2))
+    facts_refresh()
+    after, after_scoped = totals(FEBRUARY), totals(only_anatomy)
+    gained = {
+        name: (
+            row["open"] - before.get(name, {}).get("open", 0),
+            row["overdue"] - before.get(name, {}).get("overdue", 0),
+        )
+        for name, row in after.items()
+    }
+    assert sorted(g for g in gained.values() if g != (0, 0)) == [(1, 1), (2, 1)]
+    [name] = after_scoped
+    assert (after_scoped[name]["open"] - before_scoped.get(name, {}).get("open", 0)) == 2
+    assert (after_scoped[name]["overdue"] - before_scoped.get(name, {}).get("overdue", 0)) == 1

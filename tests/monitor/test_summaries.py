@@ -61,7 +61,28 @@ def test_month_rows_and_day_rows_give_the_same_figures(across_months: None) -> N
     edges = card(date(2026, 1, 2), date(2026, 3, 30))  # days of January and March, February's month row
     assert (whole["started"], whole["finished"]) == (edges["started"], edges["finished"]) == (4, 4)
     assert whole["p50_days"] == edges["p50_days"]
-    assert StepSummary.objects.filter(span=Span.MONTH).count() == 3
+    assert StepSummary.objects.filter(span=Span.MONTH, all_units=False).count() == 3
+    assert StepSummary.objects.filter(span=Span.MONTH, all_units=True).count() == 3
+
+
+def test_the_all_units_rows_give_the_units_figures_added_up(across_months: None) -> None:
+    """The whole university reads the all-units rows, a scope its units' rows: with every unit in the scope,
+    every figure is the same."""
+    from backend.accounts.models import OrgUnit
+    from backend.monitor.selectors import step_stats, weekly_trend
+    from backend.workflow.models import ProcessDefinition
+
+    make_case("transcript_issuance", started=at("2026-02-11"), finished=at("2026-02-13"), department="dept-chemistry")
+    facts_refresh()
+    everything = frozenset(OrgUnit.objects.values_list("pk", flat=True))
+    definition = ProcessDefinition.objects.filter(key="transcript_issuance").order_by("-version").first()
+    assert definition is not None
+    for start, end in [(date(2026, 1, 1), date(2026, 3, 31)), (date(2026, 1, 20), date(2026, 3, 5))]:
+        whole, units = Filters(start=start, end=end), Filters(start=start, end=end, unit_ids=everything)
+        assert process_cards(whole) == process_cards(units)
+        assert step_stats(definition, whole) == step_stats(definition, units)
+        assert weekly_trend("transcript_issuance", whole) == weekly_trend("transcript_issuance", units)
+    assert CaseSummary.objects.filter(all_units=True, unit__isnull=False).count() == 0
 
 
 def test_rebuilding_is_idempotent(across_months: None) -> None:
