@@ -176,7 +176,8 @@ def seed(url: str, *, seed_value: int = 7) -> dict[str, Any]:
             instances.append((instance_id, requester, subject, started, number < running))
         with cur.copy(
             "COPY workflow_processinstance (id, definition_id, process_key, status, business_key, subject, state, "
-            "data, started_by_id, started_at, updated_at, completed_at, version, incident) FROM STDIN"
+            "data, started_by_id, started_at, updated_at, completed_at, version, incident, stage, history_count, "
+            "history_head, state_segments) FROM STDIN"
         ) as copy:
             for instance_id, requester, subject, started, is_running in instances:
                 copy.write_row(
@@ -195,6 +196,10 @@ def seed(url: str, *, seed_value: int = 7) -> dict[str, Any]:
                         None if is_running else started + timedelta(days=3),
                         1,
                         "",
+                        "",
+                        0,
+                        "0" * 64,
+                        0,
                     )
                 )
         task_rows = []
