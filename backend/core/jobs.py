@@ -6,8 +6,9 @@ One mechanism for every multi-item job:
 - Each item is done in its own transaction that also marks the item done and moves the job's counters, under
   the item's row lock: a job delivered twice, or run by two workers at once, does each item exactly once.
 - A job is sent to QUJAT_JOB_RUNNERS workers at once (the worker's --concurrency): each run takes the next item
-  no other run holds (SKIP LOCKED on PostgreSQL), so a batch goes as many times faster as there are cores. On
-  SQLite the write lock taken at BEGIN makes the runs take turns; nothing is done twice either way.
+  no other run holds (SKIP LOCKED on PostgreSQL), so a batch goes as many times faster as there are cores, then
+  waits for the items others held (done by them, or by this run if theirs died). On SQLite the write lock taken
+  at BEGIN makes the runs take turns; nothing is done twice either way.
 - One item's failure (an `ApplicationError`, or anything unexpected) is recorded with its reason and does not
   stop or undo the others. A lost database connection stops the run; Celery retries it with backoff and the
   run carries on with the items still waiting.
@@ -112,13 +113,15 @@ def job_start(
     return job
 
 
-def _run_item(job: Job, kind: JobKind, item_id: int) -> None:
+def _run_item(job: Job, kind: JobKind, item_id: int, *, skip_locked: bool) -> None:
     now = timezone.now()
     with transaction.atomic():
         pending = JobItem.objects.filter(pk=item_id, status=JobItem.Status.PENDING)
-        item = pending.select_for_update(skip_locked=True).first()
+        # The item's row alone (JobItem is ordered by its job: a plain .first() would lock the job's row too, which
+        # every item's counter update holds, and make the runs skip, or wait for, each other's items).
+        item = pending.order_by("pk").select_for_update(skip_locked=skip_locked, of=("self",)).first()
         if item is None:
-            return  # done by an earlier delivery, or being done by a run on another worker
+            return  # done by an earlier delivery, or (skip_locked) being done by a run on another worker
         try:
             with transaction.atomic():
                 result = kind.run_item(job, item) or {}
@@ -151,7 +154,12 @@ def job_run(*, job_id: int) -> Job | None:
         with translation.override(language):
             waiting = job.items.filter(status=JobItem.Status.PENDING).order_by("position").values_list("pk", flat=True)
             for item_id in list(waiting):
-                _run_item(job, kind, item_id)
+                _run_item(job, kind, item_id, skip_locked=True)
+            # What another run held: wait for each. Its run commits it (then it is skipped here), or that run died
+            # and its transaction is rolled back (then it is done here) — a run never ends leaving an item behind
+            # that nothing would pick up before the sweeper's round.
+            for item_id in list(waiting.all()):
+                _run_item(job, kind, item_id, skip_locked=False)
             return _job_finish(job.pk, kind)
     finally:
         if kind.after_run is not None:

@@ -132,7 +132,10 @@ def test_a_job_that_never_finishes_is_given_up_visibly(demo: None) -> None:
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_running_one_job_at_once_do_each_item_once(transactional_demo: None) -> None:
+def test_two_workers_running_one_job_at_once_do_each_item_once(
+    transactional_demo: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jobs, "_enqueue", lambda job_id: None)  # the workers are these threads, not eager Celery
     job = start(30)
     errors: list[BaseException] = []
 
@@ -153,6 +156,36 @@ def test_two_workers_running_one_job_at_once_do_each_item_once(transactional_dem
     assert connection.vendor == "postgresql"
     job.refresh_from_db()
     assert (job.status, job.done, job.failed, days_recorded()) == (Job.Status.DONE, 30, 0, 30)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_item_held_by_a_run_that_dies_is_done_by_the_run_still_going(
+    transactional_demo: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run skips what another holds, but does not end before it: when the holder dies (its transaction rolled
+    back, as PostgreSQL does for a killed worker's connection), the item is done by the run still going."""
+    import psycopg
+
+    monkeypatch.setattr(jobs, "_enqueue", lambda job_id: None)  # the runs are started here, not by eager Celery
+    job = start(3)
+    held = job.items.get(key="1")
+    settings_dict = connection.settings_dict
+    dying = psycopg.connect(
+        host=settings_dict["HOST"] or "127.0.0.1",
+        port=settings_dict["PORT"] or 5432,
+        user=settings_dict["USER"],
+        dbname=settings_dict["NAME"],
+    )
+    dying.execute("SELECT 1 FROM core_jobitem WHERE id = %s FOR UPDATE", [held.pk])  # a run holding item 1
+    killer = threading.Timer(1.0, dying.close)  # ...until its worker dies: the transaction is rolled back
+    killer.start()
+    try:
+        finished = jobs.job_run(job_id=job.pk)
+    finally:
+        killer.join()
+    assert finished is not None
+    assert (finished.status, finished.done, finished.failed, days_recorded()) == (Job.Status.DONE, 3, 0, 3)
 
 
 def test_only_its_people_see_a_job(demo: None) -> None:
