@@ -5,7 +5,8 @@ One mechanism for every multi-item job:
 - A job is created with its items in the caller's transaction (`job_start`) and enqueued when that commits.
 - Each item is done in its own transaction that also marks the item done and moves the job's counters, under
   the item's row lock: a job delivered twice, or run by two workers at once, does each item exactly once.
-- A job is sent to QUJAT_JOB_RUNNERS workers at once (the worker's --concurrency): each run takes the next item
+- A kind registered `parallel` (batch signing: each item is independent, CPU-bound work) is sent to
+  QUJAT_JOB_RUNNERS workers at once (the worker's --concurrency); other kinds to one. Each run takes the next item
   no other run holds (SKIP LOCKED on PostgreSQL), so a batch goes as many times faster as there are cores, then
   waits for the items others held (done by them, or by this run if theirs died). On SQLite the write lock taken
   at BEGIN makes the runs take turns; nothing is done twice either way.
@@ -55,6 +56,7 @@ class JobKind:
     may_view: Callable[[User, Job], bool] | None = None
     on_finish: Callable[[Job], None] | None = None
     after_run: Callable[[Job], None] | None = None
+    parallel: bool = False
 
 
 _KINDS: dict[str, JobKind] = {}
@@ -67,13 +69,15 @@ def register_job_kind(
     may_view: Callable[[User, Job], bool] | None = None,
     on_finish: Callable[[Job], None] | None = None,
     after_run: Callable[[Job], None] | None = None,
+    parallel: bool = False,
 ) -> None:
     """Register what one item of a kind of job does; `run_item` returns the item's result (e.g. {"url": …}).
 
     `on_finish` runs once, when the job's last item is done; `after_run` at the end of every run, in the process
-    that ran it (to forget what that process kept in memory for the job's items).
+    that ran it (to forget what that process kept in memory for the job's items). A `parallel` kind's jobs are
+    run by QUJAT_JOB_RUNNERS worker processes at once.
     """
-    _KINDS[name] = JobKind(name, run_item, may_view, on_finish, after_run)
+    _KINDS[name] = JobKind(name, run_item, may_view, on_finish, after_run, parallel)
 
 
 def job_kind(name: str) -> JobKind:
@@ -83,12 +87,12 @@ def job_kind(name: str) -> JobKind:
         raise LookupError(f"no job kind {name!r} is registered") from None
 
 
-def _enqueue(job_id: int) -> None:
-    """Send the job to QUJAT_JOB_RUNNERS workers at once; `attempts` counts these sendings."""
+def _enqueue(job_id: int, kind: str) -> None:
+    """Send the job to a worker (a parallel kind's to QUJAT_JOB_RUNNERS at once); `attempts` counts sendings."""
     from .tasks import run_job
 
     Job.objects.filter(pk=job_id).update(attempts=F("attempts") + 1)
-    for _runner in range(max(1, settings.QUJAT_JOB_RUNNERS)):
+    for _runner in range(max(1, settings.QUJAT_JOB_RUNNERS) if job_kind(kind).parallel else 1):
         run_job.delay(job_id)
 
 
@@ -109,7 +113,7 @@ def job_start(
         JobItem.objects.bulk_create(rows)
         Job.objects.filter(pk=job.pk).update(total=len(rows))
         job.total = len(rows)
-        transaction.on_commit(lambda: _enqueue(job.pk))
+        transaction.on_commit(lambda: _enqueue(job.pk, kind))
     return job
 
 
@@ -208,7 +212,7 @@ def job_retry_failed(*, job_id: int, user: User) -> Job:
     job.status, job.failed, job.finished_at, job.attempts = Job.Status.QUEUED, job.failed - count, None, 0
     job.heartbeat_at = timezone.now()
     job.save(update_fields=["status", "failed", "finished_at", "attempts", "heartbeat_at"])
-    transaction.on_commit(lambda: _enqueue(job.pk))
+    transaction.on_commit(lambda: _enqueue(job.pk, job.kind))
     return job
 
 
@@ -242,7 +246,7 @@ def jobs_sweep(*, now: datetime | None = None) -> int:
                 logger.error("job %s (%s) given up after %s runs", job.pk, job.kind, job.attempts)
                 continue
             Job.objects.filter(pk=job.pk).update(heartbeat_at=moment)
-            transaction.on_commit(lambda job_id=job.pk: _enqueue(job_id))  # type: ignore[misc]
+            transaction.on_commit(lambda job_id=job.pk, kind=job.kind: _enqueue(job_id, kind))  # type: ignore[misc]
             logger.warning("job %s (%s) showed no sign of life; enqueued again", job.pk, job.kind)
             resumed += 1
     return resumed

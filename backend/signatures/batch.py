@@ -158,4 +158,4 @@ def _finish(job: Job) -> None:
     Job.objects.filter(pk=job.pk).update(params=params)
 
 
-register_job_kind(KIND, run_item=_run_item, on_finish=_finish, after_run=_forget)
+register_job_kind(KIND, run_item=_run_item, on_finish=_finish, after_run=_forget, parallel=True)

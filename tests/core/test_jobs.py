@@ -135,7 +135,7 @@ def test_a_job_that_never_finishes_is_given_up_visibly(demo: None) -> None:
 def test_two_workers_running_one_job_at_once_do_each_item_once(
     transactional_demo: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(jobs, "_enqueue", lambda job_id: None)  # the workers are these threads, not eager Celery
+    monkeypatch.setattr(jobs, "_enqueue", lambda *_sent: None)  # the workers are these threads, not eager Celery
     job = start(30)
     errors: list[BaseException] = []
 
@@ -167,7 +167,7 @@ def test_an_item_held_by_a_run_that_dies_is_done_by_the_run_still_going(
     back, as PostgreSQL does for a killed worker's connection), the item is done by the run still going."""
     import psycopg
 
-    monkeypatch.setattr(jobs, "_enqueue", lambda job_id: None)  # the runs are started here, not by eager Celery
+    monkeypatch.setattr(jobs, "_enqueue", lambda *_sent: None)  # the runs are started here, not by eager Celery
     job = start(3)
     held = job.items.get(key="1")
     settings_dict = connection.settings_dict

@@ -206,7 +206,7 @@ QUJAT_IDEMPOTENCY_HOURS = env.int("QUJAT_IDEMPOTENCY_HOURS", default=24)
 QUJAT_CHECKPOINT_DIR = env.str("QUJAT_CHECKPOINT_DIR", default=str(VAR_DIR / "checkpoints"))
 # A background job that shows no sign of life for this long is enqueued again (every item beats).
 QUJAT_JOB_STALL_SECONDS = env.int("QUJAT_JOB_STALL_SECONDS", default=300)
-# How many worker processes run one background job's items at once: the worker's --concurrency (Procfile: 2).
+# How many worker processes run one batch signing job at once: the worker's --concurrency (Procfile: 2).
 QUJAT_JOB_RUNNERS = env.int("QUJAT_JOB_RUNNERS", default=2)
 # A generated file with no committed row (its transaction was rolled back, its worker killed) is deleted by the
 # hourly sweep once it is older than this; younger ones may belong to a transaction still open.
