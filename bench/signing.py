@@ -4,7 +4,7 @@
 
 Prepares transcripts waiting for the head of the Registrar office's signature (group batches: numbered,
 generated), then measures
-- one signature: `task_sign` as the signer submits it — scrypt derivation of the passphrase key, opening the
+- one signature: `task_sign` as the signer submits it — Argon2id derivation of the passphrase key, opening the
   key, the PAdES signature of a ~20-discipline transcript, completing the task and issuing (registry, notice);
 - a batch: `batch_sign_start` with one passphrase entry, and the job that signs each task run by a real
   `celery worker` as the Procfile starts it (prefork, --concurrency=2, QUJAT_JOB_RUNNERS=2) on Redis; wall
@@ -146,7 +146,7 @@ def run(args: argparse.Namespace, database: str) -> None:
         times.append(time.perf_counter() - began)
         cpu.append(time.process_time() - began_cpu)
     ordered = sorted(times)
-    print(f"one signature, passphrase → scrypt → key → PAdES → task completed, issued ({len(times)} runs):")
+    print(f"one signature, passphrase → Argon2id → key → PAdES → task completed, issued ({len(times)} runs):")
     print(
         f"    median {statistics.median(times):.3f} s, min {ordered[0]:.3f} s, max {ordered[-1]:.3f} s "
         "(target ≤ 0.3 s); "
