@@ -61,7 +61,8 @@ def signable_tasks(*, user: User, task_ids: list[int]) -> tuple[list[HumanTask],
     return ready, refused
 
 
-def _subject(task: HumanTask) -> dict[str, str]:
+def task_label(task: HumanTask) -> dict[str, str]:
+    """How a signature task is named to its signer in each language: the case's subject and number."""
     number = task.instance.business_key or str(task.instance_id)
     return {
         language: f"{task.subject_in(language) or task.title_in(language)} (№ {number})"
@@ -96,7 +97,7 @@ def batch_sign_start(*, user: User, task_ids: list[int], passphrase: str) -> Job
         kind=KIND,
         owner=user,
         title=in_each_language(lambda _language: _("Signing %(count)d documents") % {"count": len(tasks)}),
-        items=[(str(task.pk), _subject(task)) for task in tasks],
+        items=[(str(task.pk), task_label(task)) for task in tasks],
         params={
             "certificate": key.certificate.pk,
             "session": session_name,

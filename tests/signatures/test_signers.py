@@ -353,6 +353,26 @@ def test_a_batch_of_sixty_with_one_corrupted_document(
         pdf_checks(handle.read(), tmp_path)
 
 
+def test_the_review_page_names_each_left_out_task_by_its_case(demo: None) -> None:
+    """A task that cannot be signed now is named by its case (subject and number), in the signer's language; one
+    the person may not even see stays a bare number."""
+    instance = request_transcript("student1")
+    check = task_of(instance["id"], "registrar_staff1", "review")  # not a signature step, but the head sees the case
+    browser = Client()
+    browser.login(username="registrar_head1", password="demo")
+    page = browser.post("/inbox/sign/", {"task": [check["id"], 999999]}, HTTP_ACCEPT_LANGUAGE="ru")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert html.count('data-testid="refused-task"') == 2
+    from django.utils.html import escape
+
+    from backend.signatures.batch import task_label
+
+    assert escape(task_label(HumanTask.objects.get(pk=check["id"]))["ru"]) + ":" in html
+    assert "#999999:" in html
+    assert f"#{check['id']}:" not in html
+
+
 def test_a_batch_refuses_tasks_that_are_not_the_signers(demo: None) -> None:
     response = api_as("registrar_head1").post(
         "/api/signing/batches/", {"tasks": [999999], "passphrase": "demo"}, format="json"

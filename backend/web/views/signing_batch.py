@@ -3,6 +3,8 @@ or confirm once in NCALayer (the page signs each document through the cms-signat
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -12,11 +14,12 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from backend.core.exceptions import ValidationFailed
+from backend.core.exceptions import ApplicationError, ValidationFailed
 from backend.core.http import authenticated_user
 from backend.signatures import batch
 from backend.signatures.task_signing import documents_to_sign, is_seal_task
 from backend.workflow.models import HumanTask
+from backend.workflow.selectors import visible_task
 
 
 def _ids(request: HttpRequest) -> list[int]:
@@ -47,6 +50,19 @@ def ncalayer_items(tasks: list[HumanTask]) -> tuple[list[dict[str, object]], int
     return items, seals
 
 
+def refusals(user: Any, refused: dict[int, str]) -> list[tuple[str, str]]:
+    """(name, reason) of each task left out: named by its case when the person may see it, else by its number."""
+    language = get_language() or "kk"
+    named = []
+    for task_id, reason in refused.items():
+        try:
+            label = batch.task_label(visible_task(task_id, user)).get(language, f"#{task_id}")
+        except ApplicationError:
+            label = f"#{task_id}"
+        named.append((label, reason))
+    return named
+
+
 @require_POST
 @login_required
 def batch_sign(request: HttpRequest) -> HttpResponse:
@@ -71,7 +87,7 @@ def batch_sign(request: HttpRequest) -> HttpResponse:
         "inbox/batch_sign.html",
         {
             "tasks": tasks,
-            "refused": refused,
+            "refused": refusals(user, refused),
             "error": error,
             "max": batch.MAX_BATCH,
             "ncalayer_items": items,
