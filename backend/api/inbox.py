@@ -283,7 +283,7 @@ def _task_page(task: HumanTask, user: User) -> dict[str, Any]:
     definition = instance.definition
     may = selectors.task_permissions(task, user)
     context = {"task_id": task.pk}
-    number = instance.business_key or str(instance.pk)
+    number = instance.number or instance.business_key or str(instance.pk)  # the case number (TR-2026-000123)
     return {
         "task": task,
         "number": number,
