@@ -184,7 +184,6 @@ def verify_chain_rows(
     prev = GENESIS
     expected_seq = 1
     seen: set[str] = set()
-    hashed = evidence.event_hash
     for event_instance, seq, kind, actor_id, at, payload, prev_hash, digest in rows:
         instance_id = event_instance
         if seq != expected_seq:
@@ -194,14 +193,14 @@ def verify_chain_rows(
             # nothing that is there: the event before it was deleted (and the later ones renumbered) or edited.
             what = "inserted" if prev_hash in seen else "deleted"
             return BrokenChain(event_instance, seq, "does not link to the previous event", what)
-        recomputed = hashed(
+        recomputed = event_hash(
             instance_id=event_instance,
             seq=seq,
             kind=kind,
             actor_id=actor_id,
-            at=event_time(at),
+            at=at,
             payload=payload,
-            prev=prev_hash,
+            prev_hash=prev_hash,
         )
         if recomputed != digest:
             return BrokenChain(event_instance, seq, "content does not match its hash", "edited")
