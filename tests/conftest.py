@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -17,6 +18,7 @@ from rest_framework.test import APIClient
 from backend.accounts.models import OrgUnit, User
 from backend.documents.pool import die_with_parent
 from backend.workflow.models import ProcessDefinition
+from signing.keys import generate_issuing_ca, generate_root_ca, issue_signer_certificate
 
 REQUIRE_SERVICES = os.environ.get("QUJAT_REQUIRE_SERVICES") == "1"
 
@@ -156,3 +158,20 @@ def api_as(username: str) -> APIClient:
 @pytest.fixture
 def on_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+# A test national certification authority (NCALayer's signatures): RSA certificates for registrar_head1's IIN
+# and for a stranger; the tests that trust it add its root as a trust anchor.
+HEAD_IIN = "800101300111"
+
+
+@pytest.fixture(scope="module")
+def nca() -> dict[str, Any]:
+    """A test national CA with RSA signing certificates for the head of the Registrar office and for a stranger."""
+    root = generate_root_ca(common_name="NCA RK test root (RSA)", organisation="НУЦ РК тест")
+    issuing = generate_issuing_ca(issuer=root, common_name="NCA RK test (RSA)", organisation="НУЦ РК тест")
+    head = issue_signer_certificate(issuer=issuing, full_name="ОР басшысы", position="", organisation="", iin=HEAD_IIN)
+    stranger = issue_signer_certificate(
+        issuer=issuing, full_name="Бөгде адам", position="", organisation="", iin="900202400222"
+    )
+    return {"root": root, "head": head, "stranger": stranger}

@@ -23,23 +23,12 @@ from backend.signatures.services import trust_anchor_add, trust_roots
 from backend.transcripts.models import TranscriptRequest
 from backend.workflow import services as workflow
 from backend.workflow.models import HistoryEvent, HumanTask
-from signing.keys import Credential, certificate_to_pem, generate_issuing_ca, generate_root_ca, issue_signer_certificate
+from signing.keys import Credential, certificate_to_pem
 from signing.verify import verify_pdf
 from tests.browser.ncalayer_server import NCALayerStandIn
-from tests.conftest import user
+from tests.conftest import HEAD_IIN, user
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.converter]
-
-HEAD_IIN = "800101300111"
-
-
-@pytest.fixture(scope="module")
-def nca() -> dict[str, Credential]:
-    """A test national CA with an RSA signing certificate for the head of the Registrar office (her IIN)."""
-    root = generate_root_ca(common_name="NCA RK test root (RSA)", organisation="НУЦ РК тест")
-    issuing = generate_issuing_ca(issuer=root, common_name="NCA RK test (RSA)", organisation="НУЦ РК тест")
-    head = issue_signer_certificate(issuer=issuing, full_name="ОР басшысы", position="", organisation="", iin=HEAD_IIN)
-    return {"root": root, "head": head}
 
 
 def _waiting_transcripts(count: int, nca: dict[str, Credential]) -> list[HumanTask]:

@@ -17,26 +17,12 @@ from backend.signatures.services import trust_anchor_add, trust_roots
 from backend.transcripts.models import RegistryEntry, TranscriptRequest
 from backend.workflow.models import HistoryEvent, HumanTask, ProcessInstance
 from signing.cms import sign_detached
-from signing.keys import Credential, certificate_to_pem, generate_issuing_ca, generate_root_ca, issue_signer_certificate
+from signing.keys import Credential, certificate_to_pem
 from signing.verify import verify_pdf
-from tests.conftest import api_as
+from tests.conftest import HEAD_IIN, api_as
 from tests.transcripts.test_issuance import act, request_transcript
 
 pytestmark = [pytest.mark.django_db, pytest.mark.converter]
-
-HEAD_IIN = "800101300111"
-
-
-@pytest.fixture(scope="module")
-def nca() -> dict[str, Credential]:
-    """A test national CA with RSA signing certificates for the head of the Registrar office and for a stranger."""
-    root = generate_root_ca(common_name="NCA RK test root (RSA)", organisation="НУЦ РК тест")
-    issuing = generate_issuing_ca(issuer=root, common_name="NCA RK test (RSA)", organisation="НУЦ РК тест")
-    head = issue_signer_certificate(issuer=issuing, full_name="ОР басшысы", position="", organisation="", iin=HEAD_IIN)
-    stranger = issue_signer_certificate(
-        issuer=issuing, full_name="Бөгде адам", position="", organisation="", iin="900202400222"
-    )
-    return {"root": root, "head": head, "stranger": stranger}
 
 
 @pytest.fixture
