@@ -12,7 +12,8 @@ production, as a fixture in the tests. Nothing in a web or worker process starts
   A worker whose conversion takes longer than QUJAT_CONVERTER_TIMEOUT, or that dies, is replaced; a
   conversion that lost its worker is tried once more on another.
 - The workers are this process's children: each leads a process group of its own (unoserver, oosplash,
-  soffice.bin), which is killed as a whole when it must go, and gets SIGTERM if this process dies.
+  soffice.bin), which is killed as a whole when it must go, and kills itself if this process dies
+  (unoserver_worker.py).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ PROBE_TIMEOUT_SECONDS = 2.0
 # Restarts of a worker that never came up back off, doubling up to this.
 MAX_BACKOFF_SECONDS = 30.0
 _PR_SET_PDEATHSIG = 1
+WORKER_SCRIPT = Path(__file__).with_name("unoserver_worker.py")
 
 
 class _TimeoutTransport(xmlrpc.client.Transport):
@@ -242,8 +244,9 @@ class ConverterPool:
         profile = self.profiles / f"worker-{slot}"
         command = [
             self.python,
-            "-m",
-            "unoserver.server",
+            "-I",  # not this folder on sys.path: its selectors.py would hide the standard library's
+            str(WORKER_SCRIPT),
+            str(os.getpid()),
             "--interface",
             "127.0.0.1",
             "--port",
@@ -259,10 +262,9 @@ class ConverterPool:
             "--conversion-timeout",
             str(int(self.conversion_timeout) + 5),
         ]
-        # A process group of its own, so the whole tree (unoserver, oosplash, soffice.bin) goes at once.
-        process = subprocess.Popen(  # noqa: S603
-            command, stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent
-        )
+        # A process group of its own, so the whole tree (unoserver, oosplash, soffice.bin) goes at once; the
+        # script kills that group itself if this process dies.
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, start_new_session=True)  # noqa: S603
         logger.info("converter worker %s started (pid %s, port %s)", slot, process.pid, port)
         return Worker(slot=slot, port=port, uno_port=uno_port, process=process)
 
