@@ -6,6 +6,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -105,6 +106,21 @@ def role_holders(
 def user_roles(user: User, *, on: date | None = None) -> list[RoleAssignment]:
     """The user's own active assignments (not those held as a substitute)."""
     return list(active_assignments(on=on).filter(user=user).select_related("org_unit"))
+
+
+def active_roles(user: User, *, on: date | None = None) -> set[str]:
+    """The roles of the user's own active assignments: one small statement, written out because every write
+    request asks it (backend/cases/read_only.py) and the ORM would compile it each time."""
+    if not user.is_active:
+        return set()
+    day = _today(on)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT role FROM {RoleAssignment._meta.db_table} "  # noqa: S608 - the model's table
+            "WHERE user_id = %s AND valid_from <= %s AND (valid_to IS NULL OR valid_to >= %s)",
+            [user.pk, day, day],
+        )
+        return {role for (role,) in cursor.fetchall()}
 
 
 def user_has_role(user: User, *roles: str, on: date | None = None) -> bool:

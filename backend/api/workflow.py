@@ -138,8 +138,8 @@ class ProcessStartApi(APIView):
     @idempotent
     def post(self, request: Request, key: str = "") -> Response:
         user = authenticated_user(request)
+        # The instance as the start saved it (its state, number, status and revision are current).
         instance = services.instance_start(process_key=key or self.process_key, user=user, data=request.data)
-        instance.refresh_from_db()
         return Response(InstanceDetailSerializer(instance).data, status=status.HTTP_201_CREATED)
 
 

@@ -17,7 +17,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from backend.accounts.roles import Role
-from backend.accounts.selectors import user_roles
+from backend.accounts.selectors import active_roles
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 # View names (namespace:name) an auditor may still POST to.
@@ -35,8 +35,7 @@ def read_only(user: Any) -> bool:
     """Whether the person is an auditor and nothing else (an auditor who also holds a role acts in that role)."""
     if user is None or not user.is_authenticated or user.is_superuser:
         return False
-    roles = {assignment.role for assignment in user_roles(user)}
-    return roles == {Role.AUDITOR}
+    return active_roles(user) == {Role.AUDITOR}
 
 
 def _allowed(request: HttpRequest) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -517,6 +517,13 @@ class RunningProcess:
         except (SpiffWorkflowException, ScriptError) as exc:
             raise _engine_error(exc) from exc
 
+    def _all_tasks(self) -> Iterator[Task]:
+        """Every task of the case and of its subprocesses, read flat from the library's id maps: a walk of the
+        task tree (get_tasks) costs several times more, and grows with every step the case has taken."""
+        yield from self.workflow.tasks.values()
+        for subprocess in self.workflow.subprocesses.values():
+            yield from subprocess.tasks.values()
+
     def ready_user_tasks(self) -> list[ReadyTask]:
         return [
             ReadyTask(
@@ -527,23 +534,25 @@ class RunningProcess:
                 properties=dict(task.task_spec.extensions.get("properties", {})),
                 data=task.data,
             )
-            for task in self.workflow.get_tasks(state=TaskState.READY, manual=True)
+            for task in self._all_tasks()
+            if task.state == TaskState.READY and task.task_spec.manual
         ]
 
     def position(self) -> tuple[list[str], str | None]:
         """Where the case stands: the steps it waits at (most recently reached first), and the end it reached."""
-        waiting = [
-            task
-            for task in self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED)
-            if task.task_spec.bpmn_id
-        ]
+        waiting, unfinished = [], False
+        for task in self._all_tasks():
+            if task.state & TaskState.NOT_FINISHED_MASK:
+                unfinished = True
+                if task.state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED) and task.task_spec.bpmn_id:
+                    waiting.append(task)
         waiting.sort(key=lambda task: task.last_state_change, reverse=True)
-        if not self.workflow.is_completed():
-            return [task.task_spec.bpmn_id for task in waiting], None  # no end reached: no walk over the history
+        if unfinished:
+            return [task.task_spec.bpmn_id for task in waiting], None  # no end reached: no look at the history
         ends = [
             task
-            for task in self.workflow.get_tasks(state=TaskState.COMPLETED)
-            if isinstance(task.task_spec, EndEvent) and task.task_spec.bpmn_id
+            for task in self._all_tasks()
+            if task.state == TaskState.COMPLETED and isinstance(task.task_spec, EndEvent) and task.task_spec.bpmn_id
         ]
         end = max(ends, key=lambda task: task.last_state_change).task_spec.bpmn_id if ends else None
         return [task.task_spec.bpmn_id for task in waiting], end

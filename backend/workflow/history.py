@@ -50,13 +50,19 @@ class HistoryChain:
     append, in the same transaction, so the chain is anchored: a deleted tail no longer looks complete.
     The chain carries the head it last wrote (or read with the lock) and moves it with a compare-and-set
     in the statement that inserts the event; services that append to the same case through another object,
-    or a rolled-back savepoint, make the compare fail, and only then is the head read again.
+    or a rolled-back savepoint, make the compare fail, and only then is the head read again and the events
+    hashed again on it.
+
+    An event appended with `defer=True` is hashed at once and written with the next write of the chain: the
+    next undeferred event, `flush()`, or `save()`, which also saves the instance's own columns, in one
+    statement on PostgreSQL. The caller flushes before running code that could append through another object.
     """
 
     def __init__(self, instance: ProcessInstance, *, locked: bool = False) -> None:
         self.instance = instance
         self.locked = locked
         self.head: tuple[int, str] | None = (instance.history_count, instance.history_head) if locked else None
+        self.pending: list[HistoryEvent] = []
 
     def _read_head(self) -> tuple[int, str]:
         rows = ProcessInstance.objects.filter(pk=self.instance.pk)
@@ -67,82 +73,134 @@ class HistoryChain:
         count, head = rows.values_list("history_count", "history_head").get()
         return count, head
 
-    def append(self, *, kind: str, actor: User | None = None, payload: dict[str, Any] | None = None) -> HistoryEvent:
+    def append(
+        self, *, kind: str, actor: User | None = None, payload: dict[str, Any] | None = None, defer: bool = False
+    ) -> HistoryEvent:
         """Append one event; call it inside the transaction that makes the change it records."""
         if not transaction.get_connection().in_atomic_block:
             raise RuntimeError("history events are written inside the transaction of the change they record")
         # Payloads go through JSON once so the stored value and the hashed value are the same.
-        clean = json.loads(canonical_json(payload or {}))
-        at = timezone.now()
-        while True:
-            if self.head is None:
-                self.head = self._read_head()
-            count, prev = self.head
-            event = HistoryEvent(
-                instance=self.instance,
-                seq=count + 1,
-                kind=kind,
-                actor=actor,
-                at=at,
-                payload=clean,
-                prev_hash=prev,
-                hash=event_hash(
-                    instance_id=self.instance.pk,
-                    seq=count + 1,
-                    kind=kind,
-                    actor_id=actor.pk if actor else None,
-                    at=at,
-                    payload=clean,
-                    prev_hash=prev,
-                ),
-            )
-            if _insert_moving_head(event, count):
-                break
-            self.head = None  # someone else moved the head in this transaction: read it and hash again
-        self.head = (event.seq, event.hash)
-        self.instance.history_count, self.instance.history_head = self.head
+        event = HistoryEvent(
+            instance=self.instance,
+            kind=kind,
+            actor=actor,
+            at=timezone.now(),
+            payload=json.loads(canonical_json(payload or {})),
+        )
+        if self.head is None:
+            self.head = self._read_head()
+        self._link(event)
+        self.pending.append(event)
+        if not defer:
+            self.flush()
         return event
 
+    def _link(self, event: HistoryEvent) -> None:
+        assert self.head is not None  # noqa: S101 - read before linking
+        count, prev = self.head
+        event.seq, event.prev_hash = count + 1, prev
+        event.hash = event_hash(
+            instance_id=self.instance.pk,
+            seq=event.seq,
+            kind=event.kind,
+            actor_id=event.actor_id,
+            at=event.at,
+            payload=event.payload,
+            prev_hash=prev,
+        )
+        self.head = (event.seq, event.hash)
 
-def _insert_moving_head(event: HistoryEvent, count: int) -> bool:
-    """Move the instance's head from (count, event.prev_hash) to the event and insert it; False (and nothing
-    written) when the head was not there. One statement on PostgreSQL, two elsewhere."""
-    instance_table = ProcessInstance._meta.db_table
-    where = {"pk": event.instance_id, "history_count": count, "history_head": event.prev_hash}
+    def flush(self) -> None:
+        """Write the deferred events (the instance's head moves with them)."""
+        if self.pending:
+            self.save({})
+
+    def save(self, columns: dict[str, Any], *, version: int | None = None) -> bool:
+        """Write the deferred events and set the instance's `columns` (field name → value), in one statement
+        on PostgreSQL; False (and nothing written) when `version` is given and the row no longer has it."""
+        while True:
+            base = (self.pending[0].seq - 1, self.pending[0].prev_hash) if self.pending else None
+            written = _write(self.instance, columns, self.pending, base=base, version=version)
+            if written is not None:
+                break
+            # Nothing written: the version moved (the caller's conflict) or someone else moved the head in this
+            # transaction, after which the deferred events are hashed again on the head it left.
+            if (
+                version is not None
+                and ProcessInstance.objects.filter(pk=self.instance.pk, version=version).count() == 0
+            ):
+                return False
+            self.head = self._read_head()
+            for event in self.pending:
+                self._link(event)
+        for event, pk in zip(self.pending, written, strict=True):
+            event.pk = pk
+            event._state.adding = False
+        self.pending = []
+        if self.head is not None:
+            self.instance.history_count, self.instance.history_head = self.head
+        return True
+
+
+def _write(
+    instance: ProcessInstance,
+    columns: dict[str, Any],
+    events: list[HistoryEvent],
+    *,
+    base: tuple[int, str] | None,
+    version: int | None,
+) -> list[int] | None:
+    """Update the instance row (its columns, its head moved from `base` to the last event) and insert the
+    events; None when the row did not match. One statement on PostgreSQL, two elsewhere."""
+    changes = dict(columns)
+    where: dict[str, Any] = {"pk": instance.pk}
+    if version is not None:
+        where["version"] = version
+    if base is not None:
+        where["history_count"], where["history_head"] = base
+        changes["history_count"], changes["history_head"] = events[-1].seq, events[-1].hash
     connection = transaction.get_connection()
     if connection.vendor != "postgresql":
-        moved = ProcessInstance.objects.filter(**where).update(history_count=event.seq, history_head=event.hash)
-        if moved:
-            event.save(force_insert=True)
-        return bool(moved)
-    event_table = HistoryEvent._meta.db_table
+        if changes and not ProcessInstance.objects.filter(**where).update(**changes):
+            return None
+        return [event.pk for event in HistoryEvent.objects.bulk_create(events)] if events else []
+    fields = {field.name: field for field in ProcessInstance._meta.concrete_fields}
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(fields[name].column)} = %s" for name in changes)
+    values = [fields[name].get_db_prep_save(value, connection) for name, value in changes.items()]
+    conditions = " AND ".join(f"{quote(fields['id' if name == 'pk' else name].column)} = %s" for name in where)
+    update = f"UPDATE {ProcessInstance._meta.db_table} SET {assignments} WHERE {conditions} RETURNING id"  # noqa: S608 - names from the models
+    parameters = [*values, *where.values()]
     with connection.cursor() as cursor:
+        if not events:
+            cursor.execute(update, parameters)
+            return [] if cursor.fetchone() is not None else None
+        rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(events))
         cursor.execute(
-            f"WITH head AS (UPDATE {instance_table} SET history_count = %s, history_head = %s "  # noqa: S608 - table names from the models
-            "WHERE id = %s AND history_count = %s AND history_head = %s RETURNING id) "
-            f"INSERT INTO {event_table} (instance_id, seq, kind, actor_id, at, payload, prev_hash, hash) "
-            "SELECT id, %s, %s, %s, %s, %s::jsonb, %s, %s FROM head RETURNING id",
+            f"WITH head AS ({update}) INSERT INTO {HistoryEvent._meta.db_table} "  # noqa: S608 - names from the models
+            "(instance_id, seq, kind, actor_id, at, payload, prev_hash, hash) "
+            "SELECT head.id, e.seq::integer, e.kind, e.actor_id::bigint, e.at::timestamptz, e.payload::jsonb, "
+            f"e.prev_hash, e.hash FROM head, (VALUES {rows}) AS e (seq, kind, actor_id, at, payload, prev_hash, hash) "
+            "ORDER BY e.seq RETURNING id, seq",
             [
-                event.seq,
-                event.hash,
-                event.instance_id,
-                count,
-                event.prev_hash,
-                event.seq,
-                event.kind,
-                event.actor_id,
-                event.at,
-                canonical_json(event.payload),
-                event.prev_hash,
-                event.hash,
+                *parameters,
+                *(
+                    value
+                    for event in events
+                    for value in (
+                        event.seq,
+                        event.kind,
+                        event.actor_id,
+                        event.at,
+                        canonical_json(event.payload),
+                        event.prev_hash,
+                        event.hash,
+                    )
+                ),
             ],
         )
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    event.pk = row[0]
-    event._state.adding = False
-    return True
+        ids = dict((seq, pk) for pk, seq in cursor.fetchall())
+    return [ids[event.seq] for event in events] if ids else None
 
 
 def history_record(

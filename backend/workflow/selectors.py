@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -110,11 +110,6 @@ def _task_properties(definition: ProcessDefinition) -> dict[str, dict[str, str]]
 def purpose_of(definition: ProcessDefinition, spec_id: str, *, latest_routing: dict[str, Any] | None = None) -> str:
     """The `purpose` property of a user task in the diagram ("" when it has none)."""
     return specs_with_purpose(definition, latest_routing=latest_routing).get(spec_id, "")
-
-
-def latest_routing(key: OuterRef) -> Subquery:
-    """The routing of the latest version of a process, to read along with a case (see specs_with_purpose)."""
-    return Subquery(ProcessDefinition.objects.filter(key=key).order_by("-version").values("routing")[:1])
 
 
 def specs_with_purpose(

@@ -18,7 +18,7 @@ from uuid import UUID
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +26,7 @@ from backend.accounts.models import OrgUnit, User
 from backend.accounts.roles import Role
 from backend.accounts.selectors import role_holders, user_has_role
 from backend.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
+from backend.core.rows import Columns
 from backend.core.workdays import add_days
 
 from . import forms, signals
@@ -45,7 +46,7 @@ from .models import (
 from .registry import StartSpec, hooks_for
 from .routing import RoutingMemo, route, task_properties
 from .scripting import InstanceContext, Sandbox
-from .selectors import acting_capacity, can_see_instance, can_start, latest_routing, purpose_of, stored_segments
+from .selectors import acting_capacity, can_see_instance, can_start, purpose_of, stored_segments
 from .stages import case_stage, declared_stages
 
 OPERATOR_ROLES = (Role.REGISTRAR_HEAD, Role.ADMINISTRATOR)
@@ -91,6 +92,79 @@ class _ProcessCache:
 _CACHE = _ProcessCache()
 
 
+_DEFINITIONS: dict[int, ProcessDefinition] = {}
+
+
+def cached_definition(pk: int, content_hash: str) -> ProcessDefinition:
+    """A deployed version, kept by this process: a version never changes once deployed (a new diagram is a new
+    version). The content hash guards against a test database reusing an id; the diagram and the spec are read
+    when first needed and kept with it."""
+    definition = _DEFINITIONS.get(pk)
+    if definition is None or definition.content_hash != content_hash:
+        definition = ProcessDefinition.objects.defer("bpmn_xml", "spec").get(pk=pk)
+        _DEFINITIONS[pk] = definition
+    return definition
+
+
+class _LockTaskStatement:
+    """lock_task's one statement: the task, its instance (row-locked) and who started it, whether the case
+    changed while the statement waited for the lock, the user's candidacy, the version's and the latest
+    version's ids and hashes (their rows come from `cached_definition`), and the case's open tasks.
+    Written once from the models' columns: the ORM would compile it again on every completion."""
+
+    def __init__(self) -> None:
+        self.task = Columns(HumanTask)
+        self.instance = Columns(ProcessInstance, leave_out=["state"])
+        self.user = Columns(User)
+        self._sql: dict[str, str] = {}
+
+    def sql(self, connection: Any) -> str:
+        found = self._sql.get(connection.vendor)
+        if found is None:
+            postgres = connection.vendor == "postgresql"
+            tables = {
+                "task": HumanTask._meta.db_table,
+                "instance": ProcessInstance._meta.db_table,
+                "definition": ProcessDefinition._meta.db_table,
+                "user": connection.ops.quote_name(User._meta.db_table),
+                "candidate": TaskCandidate._meta.db_table,
+            }
+            aggregate = "string_agg" if postgres else "group_concat"
+            found = (
+                f"SELECT {self.task.select(connection, 't')}, {self.instance.select(connection, 'i')}, "  # noqa: S608 - names from the models
+                f"{self.user.select(connection, 'u')}, "
+                f"EXISTS (SELECT 1 FROM {tables['instance']} s WHERE s.id = t.instance_id AND s.version = i.version "
+                "AND s.history_count = i.history_count), "
+                f"(SELECT COALESCE(c.acting_for_id, 0) FROM {tables['candidate']} c "
+                "WHERE c.task_id = t.id AND c.user_id = %s LIMIT 1), "
+                "d.content_hash, "
+                f"(SELECT l.id FROM {tables['definition']} l WHERE l.key = i.process_key "
+                "ORDER BY l.version DESC LIMIT 1), "
+                f"(SELECT l.content_hash FROM {tables['definition']} l WHERE l.key = i.process_key "
+                "ORDER BY l.version DESC LIMIT 1), "
+                f"(SELECT {aggregate}(o.id || ':' || o.engine_task_id, ',') FROM {tables['task']} o "
+                "WHERE o.instance_id = t.instance_id AND o.status = 'open') "
+                f"FROM {tables['task']} t JOIN {tables['instance']} i ON i.id = t.instance_id "
+                f"JOIN {tables['definition']} d ON d.id = i.definition_id "
+                f"LEFT JOIN {tables['user']} u ON u.id = i.started_by_id "
+                "WHERE t.id = %s" + (" FOR UPDATE OF i" if postgres else "")
+            )
+            self._sql[connection.vendor] = found
+        return found
+
+    def build(self, connection: Any, row: Any) -> tuple[HumanTask, ProcessInstance, User | None, Any]:
+        first = len(self.task)
+        second = first + len(self.instance)
+        third = second + len(self.user)
+        task = self.task.build(connection, row[:first])
+        instance = self.instance.build(connection, row[first:second])
+        started_by = self.user.build(connection, row[second:third]) if row[second] is not None else None
+        return task, instance, started_by, row[third:]
+
+
+_LOCK_TASK = _LockTaskStatement()
+
+
 class _Operation:
     """One instance loaded under its row lock for one change."""
 
@@ -110,6 +184,13 @@ class _Operation:
         )
         # A case just started has no tasks and no timers in the tables yet.
         self.fresh = start_data is not None
+        # The case's open tasks (engine task id → task id) when the lock read them, else read when projecting.
+        self.open_tasks: dict[UUID, int] | None = {} if self.fresh else None
+        # Whether events wait for the state's save to be written with it (set by operations that end in `save`,
+        # where nothing between their events and the save appends through another chain).
+        self.defer_history = False
+        # The routing of the process's latest version, when the lock read it (see selectors.specs_with_purpose).
+        self.latest_routing: dict[str, Any] | None = None
         if start_data is not None:
             self.process = RunningProcess.start(
                 spec_key=self.spec_key, load_bundle=lambda: self.definition.spec, data=start_data, sandbox=self.sandbox
@@ -154,45 +235,49 @@ class _Operation:
     def lock_task(cls, task_id: int, user: User) -> tuple[_Operation, HumanTask, bool, User | None]:
         """The task, its case under the row lock, and whether `user` may act on it (and for whom), in one
         statement; a 404 when the user may not even see the task."""
-        mine = TaskCandidate.objects.filter(task=OuterRef("pk"), user=user)
-        # Evaluated on the statement's snapshot, while the lock returns the newest row: when the two differ,
-        # the case changed while this statement waited for its lock, and the task is read again.
-        unchanged = ProcessInstance.objects.filter(
-            pk=OuterRef("instance_id"),
-            version=OuterRef("instance__version"),
-            history_count=OuterRef("instance__history_count"),
-        )
-        task = (
-            HumanTask.objects.select_for_update(of=("instance",))
-            .select_related("instance", "instance__definition", "instance__started_by")
-            .defer("instance__state", "instance__definition__bpmn_xml", "instance__definition__spec")
-            .annotate(
-                unchanged=Exists(unchanged),
-                candidate=Exists(mine),
-                candidate_for=Subquery(mine.values("acting_for_id")[:1]),
-                latest_routing=latest_routing(OuterRef("process_key")),
-            )
-            .filter(pk=task_id)
-            .first()
-        )
-        if task is None:
+        connection = transaction.get_connection()
+        with connection.cursor() as cursor:
+            cursor.execute(_LOCK_TASK.sql(connection), [user.pk, task_id])
+            row = cursor.fetchone()
+        if row is None:
             raise NotFound(_("There is no such task."))
-        if not task.unchanged:
+        task, instance, started_by, extra = _LOCK_TASK.build(connection, row)
+        unchanged, candidate_for, content_hash, latest_id, latest_hash, open_tasks = extra
+        definition = cached_definition(instance.definition_id, content_hash)
+        ProcessInstance.definition.field.set_cached_value(instance, definition)
+        ProcessInstance.started_by.field.set_cached_value(instance, started_by)
+        HumanTask.instance.field.set_cached_value(task, instance)
+        latest = definition if latest_id == definition.pk else cached_definition(latest_id, latest_hash)
+        if task.requester_id is not None and task.requester_id == instance.started_by_id:
+            HumanTask.requester.field.set_cached_value(task, started_by)
+        if task.assignee_id == user.pk:
+            HumanTask.assignee.field.set_cached_value(task, user)
+        # `unchanged` is evaluated on the statement's snapshot, while the lock returns the newest row: when the
+        # two differ, the case changed while this statement waited for its lock, and the task is read again.
+        if not unchanged:
             # Everything but the instance, which the lock has just read (and refreshing would forget).
             task.refresh_from_db(
                 fields=[f.name for f in HumanTask._meta.concrete_fields if f.name not in ("id", "instance")]
             )
             allowed, acting_for = acting_capacity(task, user)
-        elif task.assignee_id is None and task.candidate:
+            open_tasks = None
+        elif task.assignee_id is None and candidate_for is not None:
             allowed = True
-            acting_for = User.objects.get(pk=task.candidate_for) if task.candidate_for else None
+            acting_for = User.objects.get(pk=candidate_for) if candidate_for else None
         elif task.assignee_id == user.pk:
             allowed, acting_for = True, None
         else:
             allowed, acting_for = acting_capacity(task, user)
         if not allowed and not can_see_instance(task.instance, user):
             raise NotFound(_("There is no such task."))
-        return cls(task.instance, user), task, allowed, acting_for
+        operation = cls(instance, user)
+        operation.latest_routing = latest.routing
+        if open_tasks is not None:
+            operation.open_tasks = {
+                UUID(engine_id): int(pk)
+                for pk, engine_id in (item.split(":") for item in open_tasks.split(",") if item)
+            }
+        return operation, task, allowed, acting_for
 
     def _load(self, state: str | dict[str, Any], segments: list[str] | None = None) -> RunningProcess:
         return RunningProcess.load(
@@ -205,13 +290,17 @@ class _Operation:
 
     def _before_helper(self) -> None:
         if self.running_steps and self.savepoint is None:
+            # A helper may append through a chain of its own: what this operation deferred goes first.
+            self.chain.flush()
             self.savepoint = transaction.savepoint()
 
     def _record(self, kind: str, payload: dict[str, Any]) -> None:
         self.history(kind, payload)
 
     def history(self, kind: str, payload: dict[str, Any] | None = None, actor: User | None = None) -> None:
-        self.chain.append(kind=kind, actor=actor or self.actor, payload=payload)
+        # Events of the steps' scripts are written at once: a failing script's savepoint takes them back.
+        defer = self.defer_history and not self.running_steps
+        self.chain.append(kind=kind, actor=actor or self.actor, payload=payload, defer=defer)
 
     # --- advancing ----------------------------------------------------------------------------------
     def advance(self) -> None:
@@ -245,7 +334,7 @@ class _Operation:
     def stage(self) -> str:
         waiting, end = self.process.position()
         outcome = self.process.data.get("outcome")
-        stages = declared_stages(self.definition)
+        stages = declared_stages(self.definition, latest_routing=self.latest_routing)
         return case_stage(status=self.instance.status, waiting=waiting, end=end, outcome=outcome, stages=stages)
 
     def save(self) -> None:
@@ -256,46 +345,50 @@ class _Operation:
             instance.state_segments += 1
         instance.data = _json(self.process.data)
         instance.stage = self.stage()
-        updated = ProcessInstance.objects.filter(pk=instance.pk, version=instance.version).update(
-            state=instance.state,
-            state_segments=instance.state_segments,
-            data=instance.data,
-            number=instance.number,
-            status=instance.status,
-            stage=instance.stage,
-            incident=instance.incident,
-            completed_at=instance.completed_at,
-            version=instance.version + 1,
-            updated_at=timezone.now(),
+        now = timezone.now()
+        saved = self.chain.save(
+            {
+                "state": instance.state,
+                "state_segments": instance.state_segments,
+                "data": instance.data,
+                "number": instance.number,
+                "status": instance.status,
+                "stage": instance.stage,
+                "incident": instance.incident,
+                "completed_at": instance.completed_at,
+                "version": instance.version + 1,
+                "updated_at": now,
+            },
+            version=instance.version,
         )
-        if updated != 1:
+        self.defer_history = False
+        if not saved:
             raise Conflict(_("Someone else changed this case at the same moment. Reload and try again."))
         instance.version += 1
+        instance.updated_at = now
         transaction.on_commit(partial(_CACHE.keep, instance.pk, self.revision, self.process))
 
     # --- projection ---------------------------------------------------------------------------------
     def project(self) -> None:
         """Make the task table and pending timers match the engine state."""
         ready = {task.id: task for task in self.process.ready_user_tasks()}
-        open_tasks = (
-            {}
-            if self.fresh
-            else {
-                task.engine_task_id: task
-                for task in HumanTask.objects.filter(instance=self.instance, status=HumanTask.Status.OPEN)
-            }
-        )
-        for engine_id, task in open_tasks.items():
-            if engine_id not in ready or self.instance.status in (
-                ProcessInstance.Status.COMPLETED,
-                ProcessInstance.Status.CANCELLED,
-            ):
-                _task_close(task, HumanTask.Status.CANCELLED)
-                self.history("task_cancelled", {"task": task.pk, "spec": task.spec_id})
+        if self.open_tasks is None:
+            self.open_tasks = dict(
+                HumanTask.objects.filter(instance=self.instance, status=HumanTask.Status.OPEN).values_list(
+                    "engine_task_id", "pk"
+                )
+            )
+        ended = self.instance.status in (ProcessInstance.Status.COMPLETED, ProcessInstance.Status.CANCELLED)
+        gone = [pk for engine_id, pk in self.open_tasks.items() if ended or engine_id not in ready]
+        for task in HumanTask.objects.filter(pk__in=gone).order_by("pk") if gone else ():
+            _task_close(task, HumanTask.Status.CANCELLED)
+            self.history("task_cancelled", {"task": task.pk, "spec": task.spec_id})
+            del self.open_tasks[task.engine_task_id]
         if self.instance.status in (ProcessInstance.Status.RUNNING, ProcessInstance.Status.ERROR):
             for engine_id, ready_task in ready.items():
-                if engine_id not in open_tasks:
-                    self.create_task(ready_task.id, ready_task.spec_id, ready_task.lane, ready_task.data)
+                if engine_id not in self.open_tasks:
+                    created = self.create_task(ready_task.id, ready_task.spec_id, ready_task.lane, ready_task.data)
+                    self.open_tasks[engine_id] = created.pk
         self.project_timers()
         if self.process.completed and self.instance.status == ProcessInstance.Status.RUNNING:
             self.instance.status = ProcessInstance.Status.COMPLETED
@@ -346,7 +439,7 @@ class _Operation:
             due_at = datetime.fromisoformat(str(data[properties["due_from"]]))
         requester = self.instance.started_by
         subject = self.instance.subject
-        task = HumanTask.objects.create(
+        task = HumanTask(
             instance=self.instance,
             engine_task_id=engine_id,
             spec_id=spec_id,
@@ -364,9 +457,9 @@ class _Operation:
                 [*subject.values(), self.instance.business_key, requester.full_name if requester else ""]
             ).lower(),
         )
-        candidates = _task_set_candidates(task, target.holders, assignee=target.assignee)
-        if due_at is not None:
-            _task_schedule_sla(task, properties, now)
+        candidates = _task_candidates(task, target.holders, assignee=target.assignee)
+        timers = _task_sla_timers(task, properties, now) if due_at is not None else []
+        _task_insert(task, candidates, timers)
         self.history(
             "task_created",
             {
@@ -376,7 +469,7 @@ class _Operation:
                 "role": target.role,
                 "org_unit": target.org_unit.code if target.org_unit else None,
                 "assignee": target.assignee.username if target.assignee else None,
-                "candidates": candidates,
+                "candidates": _candidates_shown(candidates),
                 "escalated_from": next((h.escalated_from for h in target.holders if h.escalated_from), None),
                 "due_at": due_at,
             },
@@ -386,19 +479,23 @@ class _Operation:
         return task
 
 
-def _task_set_candidates(task: HumanTask, holders: list[Any], *, assignee: User | None) -> list[dict[str, Any]]:
+def _task_candidates(task: HumanTask, holders: list[Any], *, assignee: User | None) -> list[TaskCandidate]:
     rows: dict[int, TaskCandidate] = {}
     if assignee is not None:
         rows[assignee.pk] = TaskCandidate(task=task, user=assignee)
     for holder in holders:
         rows.setdefault(holder.user.pk, TaskCandidate(task=task, user=holder.user, acting_for=holder.acting_for))
-    TaskCandidate.objects.bulk_create(rows.values())
+    return list(rows.values())
+
+
+def _candidates_shown(candidates: list[TaskCandidate]) -> list[dict[str, Any]]:
+    """The candidates as the history shows them."""
     return [
-        {"user": c.user.username, "acting_for": c.acting_for.username if c.acting_for else None} for c in rows.values()
+        {"user": c.user.username, "acting_for": c.acting_for.username if c.acting_for else None} for c in candidates
     ]
 
 
-def _task_schedule_sla(task: HumanTask, properties: dict[str, str], now: datetime) -> None:
+def _task_sla_timers(task: HumanTask, properties: dict[str, str], now: datetime) -> list[Timer]:
     assert task.due_at is not None  # noqa: S101 - only called for tasks with a due date
     timers = []
     if properties.get("remind", "half") == "half":
@@ -411,7 +508,41 @@ def _task_schedule_sla(task: HumanTask, properties: dict[str, str], now: datetim
             )
         )
     timers.append(Timer(instance=task.instance, task=task, kind=Timer.Kind.ESCALATION, due_at=task.due_at))
-    Timer.objects.bulk_create(timers)
+    return timers
+
+
+_TASK_COLUMNS = Columns(HumanTask)
+
+
+def _task_insert(task: HumanTask, candidates: list[TaskCandidate], timers: list[Timer]) -> None:
+    """Insert a new task with its candidate rows and SLA timers: one statement on PostgreSQL, three elsewhere."""
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        task.save(force_insert=True)
+        TaskCandidate.objects.bulk_create(candidates)
+        Timer.objects.bulk_create(timers)
+        return
+    insert, parameters = _TASK_COLUMNS.insert(connection, task)
+    statement = f"WITH task AS ({insert} RETURNING id)"
+    if candidates:
+        rows = ", ".join(["(%s, %s)"] * len(candidates))
+        statement += (
+            f", candidates AS (INSERT INTO {TaskCandidate._meta.db_table} (task_id, user_id, acting_for_id, is_open) "  # noqa: S608 - names from the models
+            f"SELECT task.id, c.user_id::bigint, c.acting_for_id::bigint, true FROM task, (VALUES {rows}) "
+            "AS c (user_id, acting_for_id))"
+        )
+        parameters += [value for c in candidates for value in (c.user_id, c.acting_for_id)]
+    if timers:
+        rows = ", ".join(["(%s, %s)"] * len(timers))
+        statement += (
+            f", timers AS (INSERT INTO {Timer._meta.db_table} (instance_id, kind, task_id, due_at, cancelled) "  # noqa: S608 - names from the models
+            f"SELECT %s, t.kind, task.id, t.due_at::timestamptz, false FROM task, (VALUES {rows}) AS t (kind, due_at))"
+        )
+        parameters += [task.instance_id, *(value for t in timers for value in (t.kind, t.due_at))]
+    with connection.cursor() as cursor:
+        cursor.execute(statement + " SELECT id FROM task", parameters)  # noqa: S608 - names from the models
+        (task.pk,) = cursor.fetchone()
+    task._state.adding = False
 
 
 def _task_close(task: HumanTask, status: str) -> None:
@@ -495,6 +626,7 @@ def instance_start(
     operation.history("started", {"process": definition.key, "version": definition.version, "data": process_data})
     if hooks is not None and hooks.after_start is not None:
         hooks.after_start(instance, start)
+    operation.defer_history = True
     operation.advance()
     return instance
 
@@ -520,8 +652,7 @@ def task_complete(*, task_id: int, user: User, data: Any, signature_made: bool =
     cleaned = forms.validate(schema, data)
     if (
         not signature_made
-        and purpose_of(operation.definition, task.spec_id, latest_routing=getattr(task, "latest_routing", None))
-        == Purpose.SIGNATURE
+        and purpose_of(operation.definition, task.spec_id, latest_routing=operation.latest_routing) == Purpose.SIGNATURE
         and cleaned.get("decision") != "withdraw"
     ):
         message = _("This step is signed by its signer: enter your signing passphrase or sign with NCALayer.")
@@ -545,6 +676,9 @@ def task_complete(*, task_id: int, user: User, data: Any, signature_made: bool =
         submitted_data=_json(cleaned),
         **finished,
     )
+    if operation.open_tasks is not None:
+        operation.open_tasks.pop(task.engine_task_id, None)
+    operation.defer_history = True
     operation.history(
         "completed",
         {
@@ -809,8 +943,9 @@ def tasks_reroute(*, role: str | None = None) -> int:
         if before == after:
             continue
         TaskCandidate.objects.filter(task=task).delete()
-        candidates = _task_set_candidates(task, target.holders, assignee=None)
-        operation.history("candidates_changed", {"task": task.pk, "candidates": candidates})
+        candidates = _task_candidates(task, target.holders, assignee=None)
+        TaskCandidate.objects.bulk_create(candidates)
+        operation.history("candidates_changed", {"task": task.pk, "candidates": _candidates_shown(candidates)})
         transaction.on_commit(partial(signals.task_created.send, sender=None, task_id=task.pk))
         changed += 1
     return changed

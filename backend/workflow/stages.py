@@ -46,11 +46,14 @@ _BY_STATUS: dict[str, ProcessInstance.Stage] = {
 }
 
 
-def declared_stages(definition: ProcessDefinition) -> dict[str, str]:
+def declared_stages(definition: ProcessDefinition, *, latest_routing: dict[str, Any] | None = None) -> dict[str, str]:
     """Element id → stage, from the case's own version; a version deployed before its diagram declared stages
-    borrows them from the latest version of the process (task ids rarely change between versions)."""
+    borrows them from the latest version of the process (task ids rarely change between versions), whose
+    routing the caller may have read already."""
     stages: dict[str, str] | None = (definition.routing or {}).get("stages")
-    if stages is None:
+    if stages is None and latest_routing is not None:
+        stages = latest_routing.get("stages")
+    elif stages is None:
         latest = ProcessDefinition.objects.filter(key=definition.key).order_by("-version").only("routing").first()
         stages = (latest.routing or {}).get("stages") if latest is not None else None
     return stages or {}

@@ -86,3 +86,57 @@ def test_the_case_carries_its_chains_head(engine_test_process: object) -> None:
     last = HistoryEvent.objects.filter(instance=instance).order_by("-seq").first()
     assert last is not None
     assert (instance.history_count, instance.history_head) == (last.seq, last.hash)
+
+
+def test_deferred_events_are_written_with_the_save_and_hashed_again_after_another_writer(
+    engine_test_process: object,
+) -> None:
+    from django.db import transaction
+
+    from backend.workflow.history import HistoryChain, history_record, instance_broken_chain
+    from backend.workflow.models import ProcessInstance
+
+    instance = ProcessInstance.objects.get(pk=started())
+    before = instance.history_count
+    with transaction.atomic():
+        locked = ProcessInstance.objects.select_for_update().get(pk=instance.pk)
+        chain = HistoryChain(locked, locked=True)
+        # Given two events held back for the save
+        chain.append(kind="note", payload={"text": "first"}, defer=True)
+        chain.append(kind="note", payload={"text": "second"}, defer=True)
+        assert HistoryEvent.objects.filter(instance=instance).count() == before
+        # and, meanwhile, an event appended through a chain of its own (as a service called by a hook does)
+        history_record(instance=ProcessInstance.objects.get(pk=instance.pk), kind="note", payload={"text": "other"})
+
+        # When the chain saves the instance with them
+        assert chain.save({"incident": "checked"}, version=locked.version)
+
+    # Then they follow the other event, the chain is intact and the instance's head is the last of them
+    instance.refresh_from_db()
+    texts = list(
+        HistoryEvent.objects.filter(instance=instance, seq__gt=before)
+        .order_by("seq")
+        .values_list("payload__text", flat=True)
+    )
+    assert texts == ["other", "first", "second"]
+    assert instance.incident == "checked"
+    assert instance.history_count == before + 3
+    assert instance_broken_chain(instance) is None
+
+
+def test_a_save_on_a_moved_version_writes_nothing(engine_test_process: object) -> None:
+    from django.db import transaction
+
+    from backend.workflow.history import HistoryChain
+    from backend.workflow.models import ProcessInstance
+
+    instance = ProcessInstance.objects.get(pk=started())
+    with transaction.atomic():
+        chain = HistoryChain(ProcessInstance.objects.select_for_update().get(pk=instance.pk), locked=True)
+        chain.append(kind="note", payload={"text": "held"}, defer=True)
+
+        assert not chain.save({"incident": "stale"}, version=instance.version - 1)
+
+    instance.refresh_from_db()
+    assert instance.incident == ""
+    assert not HistoryEvent.objects.filter(instance=instance, kind="note").exists()
