@@ -39,6 +39,8 @@ class RoutingMemo:
     def __init__(self) -> None:
         self.units: dict[Any, OrgUnit] = {}
         self.holders: dict[tuple[str, int, frozenset[int]], list[Holder]] = {}
+        # Who completed the case's tasks, in which role, when the operation read it with the case's lock.
+        self.acted: list[tuple[int, str]] | None = None
 
     def unit(self, code: Any) -> OrgUnit:
         if code not in self.units:
@@ -63,15 +65,18 @@ def _scope_code(expression: str, data: dict[str, Any]) -> Any:
     return expression[1:] if expression.startswith("=") else data.get(expression)
 
 
-def excluded_for(instance: ProcessInstance, role: str) -> set[int]:
+def excluded_for(instance: ProcessInstance, role: str, memo: RoutingMemo | None = None) -> set[int]:
     """People who acted in this instance in another role (they started it, or completed a task)."""
     start_lane = instance.definition.routing.get("start_lane", "")
     acted: list[tuple[int | None, str]] = [(instance.started_by_id, start_lane)]
-    acted += list(
-        HumanTask.objects.filter(instance=instance, status=HumanTask.Status.COMPLETED)
-        .values_list("completed_by_id", "role")
-        .distinct()
-    )
+    if memo is not None and memo.acted is not None:
+        acted += memo.acted
+    else:
+        acted += list(
+            HumanTask.objects.filter(instance=instance, status=HumanTask.Status.COMPLETED)
+            .values_list("completed_by_id", "role")
+            .distinct()
+        )
     return {user_id for user_id, acted_role in acted if user_id is not None and acted_role != role}
 
 
@@ -100,6 +105,6 @@ def route(
         role = SUPERIOR_ROLE[role]
         unit = memo.unit(scope)
         return Route(role, unit, None, memo.role_holders(role, unit, set()), properties)
-    exclude = excluded_for(instance, role) if properties.get("sod", "true") != "false" else set()
+    exclude = excluded_for(instance, role, memo) if properties.get("sod", "true") != "false" else set()
     unit = memo.unit(scope)
     return Route(role, unit, None, memo.role_holders(role, unit, exclude), properties)

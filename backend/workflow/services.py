@@ -130,6 +130,9 @@ class _LockTaskStatement:
                 "candidate": TaskCandidate._meta.db_table,
             }
             aggregate = "string_agg" if postgres else "group_concat"
+            # SQLite's group_concat takes DISTINCT with one argument only (and ',' is its separator).
+            who = "o.completed_by_id || ':' || o.role"
+            acted = f"string_agg(DISTINCT {who}, ',')" if postgres else f"group_concat(DISTINCT {who})"
             found = (
                 f"SELECT {self.task.select(connection, 't')}, {self.instance.select(connection, 'i')}, "  # noqa: S608 - names from the models
                 f"{self.user.select(connection, 'u')}, "
@@ -143,7 +146,9 @@ class _LockTaskStatement:
                 f"(SELECT l.content_hash FROM {tables['definition']} l WHERE l.key = i.process_key "
                 "ORDER BY l.version DESC LIMIT 1), "
                 f"(SELECT {aggregate}(o.id || ':' || o.engine_task_id, ',') FROM {tables['task']} o "
-                "WHERE o.instance_id = t.instance_id AND o.status = 'open') "
+                "WHERE o.instance_id = t.instance_id AND o.status = 'open'), "
+                f"(SELECT {acted} FROM {tables['task']} o "
+                "WHERE o.instance_id = t.instance_id AND o.status = 'completed') "
                 f"FROM {tables['task']} t JOIN {tables['instance']} i ON i.id = t.instance_id "
                 f"JOIN {tables['definition']} d ON d.id = i.definition_id "
                 f"LEFT JOIN {tables['user']} u ON u.id = i.started_by_id "
@@ -242,7 +247,7 @@ class _Operation:
         if row is None:
             raise NotFound(_("There is no such task."))
         task, instance, started_by, extra = _LOCK_TASK.build(connection, row)
-        unchanged, candidate_for, content_hash, latest_id, latest_hash, open_tasks = extra
+        unchanged, candidate_for, content_hash, latest_id, latest_hash, open_tasks, acted = extra
         definition = cached_definition(instance.definition_id, content_hash)
         ProcessInstance.definition.field.set_cached_value(instance, definition)
         ProcessInstance.started_by.field.set_cached_value(instance, started_by)
@@ -272,11 +277,15 @@ class _Operation:
             raise NotFound(_("There is no such task."))
         operation = cls(instance, user)
         operation.latest_routing = latest.routing
-        if open_tasks is not None:
+        if unchanged:
+            # The snapshot the subqueries read is the locked row's: the case's open tasks and who acted in it.
             operation.open_tasks = {
                 UUID(engine_id): int(pk)
-                for pk, engine_id in (item.split(":") for item in open_tasks.split(",") if item)
+                for pk, engine_id in (item.split(":") for item in (open_tasks or "").split(",") if item)
             }
+            operation.routing.acted = [
+                (int(user_id), role) for user_id, role in (item.split(":") for item in (acted or "").split(",") if item)
+            ]
         return operation, task, allowed, acting_for
 
     def _load(self, state: str | dict[str, Any], segments: list[str] | None = None) -> RunningProcess:
@@ -678,6 +687,8 @@ def task_complete(*, task_id: int, user: User, data: Any, signature_made: bool =
     )
     if operation.open_tasks is not None:
         operation.open_tasks.pop(task.engine_task_id, None)
+    if operation.routing.acted is not None:
+        operation.routing.acted.append((user.pk, task.role))
     operation.defer_history = True
     operation.history(
         "completed",

@@ -112,11 +112,11 @@ def test_a_completion_that_routes_the_next_step_is_a_fixed_handful_of_statements
     _, sql = counted(lambda: services.task_complete(task_id=write.pk, user=teacher, data={"title": "x", "days": 1}))
 
     review = open_task(instance)
-    # The task with its case locked, the permission checked and the case's open tasks; the task closed with its
-    # candidates and timers; routing: people who already acted, the unit with its parents, role holders, their
+    # The task with its case locked, the permission checked, the case's open tasks and who already acted in it;
+    # the task closed with its candidates and timers; routing: the unit with its parents, role holders, their
     # substitutes; the due date's working days; the new task with its candidates and its two SLA timers; the
-    # state with "completed" and "task_created": 9 on PostgreSQL.
-    assert len(sql) == 6 + per_close() + per_new_task(timers=True) + per_save(), listing(sql)
+    # state with "completed" and "task_created": 8 on PostgreSQL.
+    assert len(sql) == 5 + per_close() + per_new_task(timers=True) + per_save(), listing(sql)
     assert history_writes(sql) == 1
     assert list(HistoryEvent.objects.filter(instance=instance).values_list("kind", flat=True).order_by("-seq")[:2]) == [
         "task_created",
