@@ -268,6 +268,8 @@ def statements() -> dict[str, int]:
 
 
 def growth(sizes: list[int], samples: int) -> dict[int, list[float]]:
+    """One completion on instances that already hold N completed tasks; the sizes take turns, sample by sample,
+    so a machine that speeds up or slows down meanwhile weighs on each alike."""
     from backend.accounts.models import User
     from backend.workflow import services
     from backend.workflow.models import HumanTask
@@ -277,14 +279,16 @@ def growth(sizes: list[int], samples: int) -> dict[int, list[float]]:
     def open_task(instance_id: int) -> int:
         return HumanTask.objects.filter(instance_id=instance_id, status="open").values_list("pk", flat=True).get()
 
-    results: dict[int, list[float]] = {}
+    instances: dict[int, int] = {}
     for size in sizes:
         instance = services.instance_start(process_key="qujat_bench_loop", user=clerk, data={})
         for _ in range(size):
             services.task_complete(task_id=open_task(instance.pk), user=clerk, data={"done": False})
-        results[size] = []
-        for _ in range(samples):
-            task_id = open_task(instance.pk)
+        instances[size] = instance.pk
+    results: dict[int, list[float]] = {size: [] for size in sizes}
+    for _ in range(samples):
+        for size in sizes:
+            task_id = open_task(instances[size])
             began = time.perf_counter()
             services.task_complete(task_id=task_id, user=clerk, data={"done": False})
             results[size].append(time.perf_counter() - began)
@@ -342,8 +346,11 @@ def main() -> None:
         for name, count in statements().items():
             print(f"    {name:26} {count:3}")
         sizes = [10, 100, 300]
-        grown = growth(sizes, samples=7)
-        print("\n(d) one completion on an instance that already holds N completed tasks (services, median of 7):")
+        grown = growth(sizes, samples=15)
+        print(
+            "\n(d) one completion on an instance that already holds N completed tasks "
+            "(services, sizes in turn, median of 15):"
+        )
         for size in sizes:
             ratio = median_ms(grown[size]) / median_ms(grown[sizes[0]])
             print(f"    N = {size:3}: {median_ms(grown[size]):7.2f} ms ({ratio:.1f}× N = 10)")

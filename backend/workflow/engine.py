@@ -639,7 +639,14 @@ class RunningProcess:
 
     @property
     def completed(self) -> bool:
-        return bool(self.workflow.is_completed())
+        """Whether no task is left unfinished. The newest tasks are the likely unfinished ones: read from the
+        newest, a running case answers at its first task, where the library's is_completed walks the tree."""
+        if self.workflow.completed:
+            return True
+        for tasks in (self.workflow.tasks, *(sub.tasks for sub in self.workflow.subprocesses.values())):
+            if any(task.state & TaskState.NOT_FINISHED_MASK for task in reversed(tasks.values())):
+                return False
+        return True
 
     def cancel(self) -> None:
         self.workflow.cancel()
