@@ -1,8 +1,9 @@
 """API tokens recognised without a database read per request, and forgotten at once when revoked.
 
 A token that authenticated is kept in the configured cache (Redis, or the file cache of the embedded
-default) under its hash for a minute, with its user and the cache's current *generation*. Deleting a token
-(revocation, logout) and changing or deleting an account move the generation on, and again when the change
+default) under its hash for a minute, with its user (and the roles the user holds that day, which every write
+request asks) and the cache's current *generation*. Deleting a token (revocation, logout), changing or
+deleting an account and changing a role assignment move the generation on, and again when the change
 commits, so every entry kept before it is refused on the very next request and read again from the database. The
 generation comes in the same cache round trip as the entry, and is read before the database when the entry
 is missing: a request that read a token just before it was revoked stores it under the old generation, which
@@ -20,7 +21,8 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from .models import ApiToken, User
+from .models import ApiToken, RoleAssignment, User
+from .selectors import active_roles
 
 TTL_SECONDS = 60
 GENERATION = "api-token:generation"
@@ -54,6 +56,8 @@ def token_by_hash(key_hash: str) -> ApiToken | None:
         if token_or_none.last_used_at is None or (now - token_or_none.last_used_at).total_seconds() > TTL_SECONDS:
             ApiToken.objects.filter(pk=token_or_none.pk).update(last_used_at=now)
             token_or_none.last_used_at = now
+        user = token_or_none.user
+        user.active_roles_kept = (timezone.localdate(), frozenset(active_roles(user)))  # type: ignore[attr-defined]
         cache.set(entry_key, (generation, token_or_none), TTL_SECONDS)
     return token_or_none
 
@@ -83,6 +87,12 @@ def _user_changed(*, update_fields: frozenset[str] | None = None, **kwargs: Any)
     # A login only stamps last_login: nothing a token check depends on.
     if update_fields is not None and set(update_fields) <= {"last_login"}:
         return
+    _forget_on_commit()
+
+
+@receiver(post_save, sender=RoleAssignment, dispatch_uid="api_token_forget_role_saved")
+@receiver(post_delete, sender=RoleAssignment, dispatch_uid="api_token_forget_role_deleted")
+def _roles_changed(**kwargs: Any) -> None:
     _forget_on_commit()
 
 

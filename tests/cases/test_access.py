@@ -125,3 +125,26 @@ def test_a_registrar_head_keeps_their_writes(two_cases: dict[str, ProcessInstanc
     api.force_authenticate(user("registrar_head1"))
     case = two_cases["teacher1"]
     assert api.post(f"/api/instances/{case.pk}/suspend/", {"reason": "audit"}).status_code == 200
+
+
+def test_a_role_given_or_taken_counts_on_the_next_request_of_a_token_kept_in_the_cache(
+    two_cases: dict[str, ProcessInstance],
+) -> None:
+    from backend.accounts.models import OrgUnit, RoleAssignment
+    from tests.conftest import api_as
+
+    # Given an auditor calling the API with a token (kept in the cache, with her roles, after the first call)
+    api = api_as("auditor1")
+    case = two_cases["teacher1"]
+    assert api.post(f"/api/instances/{case.pk}/suspend/", {"reason": "audit"}).status_code == 403
+
+    # When she is made head of the Registrar office, then her next write is hers to make
+    university = OrgUnit.objects.get(parent__isnull=True)
+    head = RoleAssignment.objects.create(user=user("auditor1"), role="registrar_head", org_unit=university)
+    assert api.post(f"/api/instances/{case.pk}/suspend/", {"reason": "audit"}).status_code == 200
+
+    # and when the role is taken back, the very next write is refused again
+    head.delete()
+    assert api.post(f"/api/instances/{case.pk}/resume/", {"reason": "audit"}).status_code == 403
+    case.refresh_from_db()
+    assert case.status == "suspended"
