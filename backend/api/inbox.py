@@ -46,7 +46,7 @@ class PersonSerializer(serializers.Serializer):
 class InboxRowSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="task.pk")
     instance = serializers.IntegerField(source="task.instance_id")
-    number = serializers.CharField(help_text="The case's business key, or its instance id.")
+    number = serializers.CharField(help_text="The case number, e.g. TR-2026-000123.")
     process = serializers.CharField(source="task.process_key")
     process_title = serializers.CharField()
     task = serializers.CharField(source="task.spec_id")
@@ -283,7 +283,7 @@ def _task_page(task: HumanTask, user: User) -> dict[str, Any]:
     definition = instance.definition
     may = selectors.task_permissions(task, user)
     context = {"task_id": task.pk}
-    number = instance.number or instance.business_key or str(instance.pk)  # the case number (TR-2026-000123)
+    number = instance.shown_number
     return {
         "task": task,
         "number": number,

@@ -63,7 +63,7 @@ def signable_tasks(*, user: User, task_ids: list[int]) -> tuple[list[HumanTask],
 
 def task_label(task: HumanTask) -> dict[str, str]:
     """How a signature task is named to its signer in each language: the case's subject and number."""
-    number = task.instance.number or task.instance.business_key or str(task.instance_id)
+    number = task.instance.shown_number
     return {
         language: f"{task.subject_in(language) or task.title_in(language)} (№ {number})"
         for language in ("kk", "ru", "en")
