@@ -6,7 +6,6 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -109,21 +108,13 @@ def user_roles(user: User, *, on: date | None = None) -> list[RoleAssignment]:
 
 
 def active_roles(user: User, *, on: date | None = None) -> set[str]:
-    """The roles of the user's own active assignments: one small statement, written out because every write
-    request asks it (backend/cases/read_only.py) and the ORM would compile it each time."""
-    if not user.is_active:
-        return set()
+    """The roles of the user's own active assignments. Every write request asks it (backend/cases/read_only.py):
+    an API token's cache entry keeps the day's answer with its user (accounts/tokens.py)."""
     day = _today(on)
-    kept = getattr(user, "active_roles_kept", None)  # read with the user's API token (accounts/tokens.py)
-    if kept is not None and kept[0] == day:
+    kept = getattr(user, "active_roles_kept", None)
+    if kept is not None and kept[0] == day and user.is_active:
         return set(kept[1])
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT DISTINCT role FROM {RoleAssignment._meta.db_table} "  # noqa: S608 - the model's table
-            "WHERE user_id = %s AND valid_from <= %s AND (valid_to IS NULL OR valid_to >= %s)",
-            [user.pk, day, day],
-        )
-        return {role for (role,) in cursor.fetchall()}
+    return set(active_assignments(on=day).filter(user=user).values_list("role", flat=True).distinct())
 
 
 def user_has_role(user: User, *roles: str, on: date | None = None) -> bool:
