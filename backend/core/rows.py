@@ -18,6 +18,18 @@ M = TypeVar("M", bound=Model)
 Converter = Callable[[Any, Any, BaseDatabaseWrapper], Any]
 
 
+def assignments(connection: BaseDatabaseWrapper, model: type[Model], changes: dict[str, Any]) -> tuple[str, list[Any]]:
+    """`column = %s, …` of an UPDATE of `model` that sets `changes` (field name → value, a related row as its
+    instance or its id), and the values prepared as the ORM's update prepares them."""
+    fields = {field.name: field for field in model._meta.concrete_fields}
+    quote = connection.ops.quote_name
+    values = []
+    for name, value in changes.items():
+        plain = value.pk if isinstance(value, Model) else value
+        values.append(fields[name].get_db_prep_save(plain, connection))
+    return ", ".join(f"{quote(str(fields[name].column))} = %s" for name in changes), values
+
+
 class Columns(Generic[M]):
     """The concrete columns of `model` but `leave_out` (those come back deferred), in model order."""
 

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from backend.accounts.models import User
+from backend.core.rows import assignments
 from signing import evidence
 
 from .models import HistoryEvent, ProcessInstance
@@ -164,12 +165,9 @@ def _write(
         if changes and not ProcessInstance.objects.filter(**where).update(**changes):
             return None
         return [event.pk for event in HistoryEvent.objects.bulk_create(events)] if events else []
-    fields = {field.name: field for field in ProcessInstance._meta.concrete_fields}
-    quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(fields[name].column)} = %s" for name in changes)
-    values = [fields[name].get_db_prep_save(value, connection) for name, value in changes.items()]
-    conditions = " AND ".join(f"{quote(fields['id' if name == 'pk' else name].column)} = %s" for name in where)
-    update = f"UPDATE {ProcessInstance._meta.db_table} SET {assignments} WHERE {conditions} RETURNING id"  # noqa: S608 - names from the models
+    setting, values = assignments(connection, ProcessInstance, changes)
+    conditions = " AND ".join(f"{'id' if name == 'pk' else name} = %s" for name in where)
+    update = f"UPDATE {ProcessInstance._meta.db_table} SET {setting} WHERE {conditions} RETURNING id"  # noqa: S608 - names from the models
     parameters = [*values, *where.values()]
     with connection.cursor() as cursor:
         if not events:

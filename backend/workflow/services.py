@@ -26,7 +26,7 @@ from backend.accounts.models import OrgUnit, User
 from backend.accounts.roles import Role
 from backend.accounts.selectors import role_holders, user_has_role
 from backend.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
-from backend.core.rows import Columns
+from backend.core.rows import Columns, assignments
 from backend.core.workdays import add_days
 
 from . import forms, signals
@@ -569,20 +569,14 @@ def _task_finish(task: HumanTask, **changes: Any) -> None:
         TaskCandidate.objects.filter(task=task).update(is_open=False)
         Timer.objects.filter(task=task, fired_at__isnull=True).update(cancelled=True)
         return
-    quote = connection.ops.quote_name
-    columns, values = [], []
-    fields = {field.name: field for field in HumanTask._meta.concrete_fields}
-    for name in changes:
-        field = fields[name]
-        columns.append(f"{quote(field.column)} = %s")
-        values.append(field.get_db_prep_save(getattr(task, field.attname), connection))
+    columns, values = assignments(connection, HumanTask, changes)
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH candidates AS (UPDATE {TaskCandidate._meta.db_table} SET is_open = false "  # noqa: S608 - names from the models
             "WHERE task_id = %s AND is_open), "
             f"timers AS (UPDATE {Timer._meta.db_table} SET cancelled = true "
             "WHERE task_id = %s AND fired_at IS NULL AND NOT cancelled) "
-            f"UPDATE {HumanTask._meta.db_table} SET {', '.join(columns)} WHERE id = %s",
+            f"UPDATE {HumanTask._meta.db_table} SET {columns} WHERE id = %s",
             [task.pk, task.pk, *values, task.pk],
         )
 
