@@ -517,12 +517,14 @@ class RunningProcess:
         except (SpiffWorkflowException, ScriptError) as exc:
             raise _engine_error(exc) from exc
 
+    def _task_maps(self) -> list[dict[UUID, Task]]:
+        """The library's id → task maps of the case and of its subprocesses, oldest task first in each. Read
+        flat, they cost a fraction of a walk of the task tree (get_tasks), which grows with every step taken."""
+        return [self.workflow.tasks, *(subprocess.tasks for subprocess in self.workflow.subprocesses.values())]
+
     def _all_tasks(self) -> Iterator[Task]:
-        """Every task of the case and of its subprocesses, read flat from the library's id maps: a walk of the
-        task tree (get_tasks) costs several times more, and grows with every step the case has taken."""
-        yield from self.workflow.tasks.values()
-        for subprocess in self.workflow.subprocesses.values():
-            yield from subprocess.tasks.values()
+        for tasks in self._task_maps():
+            yield from tasks.values()
 
     def ready_user_tasks(self) -> list[ReadyTask]:
         return [
@@ -540,14 +542,13 @@ class RunningProcess:
 
     def position(self) -> tuple[list[str], str | None]:
         """Where the case stands: the steps it waits at (most recently reached first), and the end it reached."""
-        waiting, unfinished = [], False
-        for task in self._all_tasks():
-            if task.state & TaskState.NOT_FINISHED_MASK:
-                unfinished = True
-                if task.state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED) and task.task_spec.bpmn_id:
-                    waiting.append(task)
+        waiting = [
+            task
+            for task in self._all_tasks()
+            if task.state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED) and task.task_spec.bpmn_id
+        ]
         waiting.sort(key=lambda task: task.last_state_change, reverse=True)
-        if unfinished:
+        if not self.completed:
             return [task.task_spec.bpmn_id for task in waiting], None  # no end reached: no look at the history
         ends = [
             task
@@ -643,10 +644,9 @@ class RunningProcess:
         newest, a running case answers at its first task, where the library's is_completed walks the tree."""
         if self.workflow.completed:
             return True
-        for tasks in (self.workflow.tasks, *(sub.tasks for sub in self.workflow.subprocesses.values())):
-            if any(task.state & TaskState.NOT_FINISHED_MASK for task in reversed(tasks.values())):
-                return False
-        return True
+        return not any(
+            task.state & TaskState.NOT_FINISHED_MASK for tasks in self._task_maps() for task in reversed(tasks.values())
+        )
 
     def cancel(self) -> None:
         self.workflow.cancel()
