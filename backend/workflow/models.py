@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -40,6 +42,12 @@ class ProcessDefinition(models.Model):
 
     def title_in(self, language: str | None = None) -> str:
         return pick_language(self.title, language) or self.key
+
+    def latest_routing(self) -> dict[str, Any]:
+        """The routing of the process's latest version (this one's, when it is the latest): a version deployed
+        before its diagram declared stages or purposes borrows them from there."""
+        latest = ProcessDefinition.objects.filter(key=self.key).order_by("-version").only("routing").first()
+        return (latest.routing if latest is not None else self.routing) or {}
 
 
 class Purpose(models.TextChoices):

@@ -121,11 +121,8 @@ def specs_with_purpose(
     if purposes:
         return purposes
     if latest_routing is None:
-        latest = ProcessDefinition.objects.filter(key=definition.key).order_by("-version").only("routing").first()
-        if latest is None or latest.pk == definition.pk:
-            return {}
-        latest_routing = latest.routing
-    tasks = (latest_routing or {}).get("tasks", {})
+        latest_routing = definition.latest_routing()
+    tasks = latest_routing.get("tasks", {})
     return {
         spec: info["properties"]["purpose"] for spec, info in tasks.items() if info.get("properties", {}).get("purpose")
     }

@@ -51,11 +51,8 @@ def declared_stages(definition: ProcessDefinition, *, latest_routing: dict[str, 
     borrows them from the latest version of the process (task ids rarely change between versions), whose
     routing the caller may have read already."""
     stages: dict[str, str] | None = (definition.routing or {}).get("stages")
-    if stages is None and latest_routing is not None:
-        stages = latest_routing.get("stages")
-    elif stages is None:
-        latest = ProcessDefinition.objects.filter(key=definition.key).order_by("-version").only("routing").first()
-        stages = (latest.routing or {}).get("stages") if latest is not None else None
+    if stages is None:
+        stages = (definition.latest_routing() if latest_routing is None else latest_routing).get("stages")
     return stages or {}
 
 
