@@ -108,8 +108,8 @@ def cached_definition(pk: int, content_hash: str) -> ProcessDefinition:
 
 class _LockTaskStatement:
     """lock_task's one statement: the task, its instance (row-locked) and who started it, whether the case
-    changed while the statement waited for the lock, the user's candidacy, the version's and the latest
-    version's ids and hashes (their rows come from `cached_definition`), and the case's open tasks.
+    changed while the statement waited for the lock, the user's candidacy, the version's hash and the latest
+    version's id and hash (their rows come from `cached_definition`), the case's open tasks and who acted in it.
     Written once from the models' columns: the ORM would compile it again on every completion."""
 
     def __init__(self) -> None:
@@ -141,9 +141,7 @@ class _LockTaskStatement:
                 f"(SELECT COALESCE(c.acting_for_id, 0) FROM {tables['candidate']} c "
                 "WHERE c.task_id = t.id AND c.user_id = %s LIMIT 1), "
                 "d.content_hash, "
-                f"(SELECT l.id FROM {tables['definition']} l WHERE l.key = i.process_key "
-                "ORDER BY l.version DESC LIMIT 1), "
-                f"(SELECT l.content_hash FROM {tables['definition']} l WHERE l.key = i.process_key "
+                f"(SELECT l.id || ':' || l.content_hash FROM {tables['definition']} l WHERE l.key = i.process_key "
                 "ORDER BY l.version DESC LIMIT 1), "
                 f"(SELECT {aggregate}(o.id || ':' || o.engine_task_id, ',') FROM {tables['task']} o "
                 "WHERE o.instance_id = t.instance_id AND o.status = 'open'), "
@@ -168,6 +166,11 @@ class _LockTaskStatement:
 
 
 _LOCK_TASK = _LockTaskStatement()
+
+
+def _pairs(text: str | None) -> list[tuple[str, str]]:
+    """The lock statement's aggregates, "a:b,c:d", as [(a, b), (c, d)]."""
+    return [(first, second) for first, second in (item.split(":", 1) for item in (text or "").split(",") if item)]
 
 
 class _Operation:
@@ -247,12 +250,13 @@ class _Operation:
         if row is None:
             raise NotFound(_("There is no such task."))
         task, instance, started_by, extra = _LOCK_TASK.build(connection, row)
-        unchanged, candidate_for, content_hash, latest_id, latest_hash, open_tasks, acted = extra
+        unchanged, candidate_for, content_hash, latest_version, open_tasks, acted = extra
         definition = cached_definition(instance.definition_id, content_hash)
         ProcessInstance.definition.field.set_cached_value(instance, definition)
         ProcessInstance.started_by.field.set_cached_value(instance, started_by)
         HumanTask.instance.field.set_cached_value(task, instance)
-        latest = definition if latest_id == definition.pk else cached_definition(latest_id, latest_hash)
+        ((latest_id, latest_hash),) = _pairs(latest_version)
+        latest = definition if int(latest_id) == definition.pk else cached_definition(int(latest_id), latest_hash)
         if task.requester_id is not None and task.requester_id == instance.started_by_id:
             HumanTask.requester.field.set_cached_value(task, started_by)
         if task.assignee_id == user.pk:
@@ -279,13 +283,8 @@ class _Operation:
         operation.latest_routing = latest.routing
         if unchanged:
             # The snapshot the subqueries read is the locked row's: the case's open tasks and who acted in it.
-            operation.open_tasks = {
-                UUID(engine_id): int(pk)
-                for pk, engine_id in (item.split(":") for item in (open_tasks or "").split(",") if item)
-            }
-            operation.routing.acted = [
-                (int(user_id), role) for user_id, role in (item.split(":") for item in (acted or "").split(",") if item)
-            ]
+            operation.open_tasks = {UUID(engine_id): int(pk) for pk, engine_id in _pairs(open_tasks)}
+            operation.routing.acted = [(int(user_id), role) for user_id, role in _pairs(acted)]
         return operation, task, allowed, acting_for
 
     def _load(self, state: str | dict[str, Any], segments: list[str] | None = None) -> RunningProcess:
