@@ -24,6 +24,7 @@ from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.util import BpmnEvent
+from SpiffWorkflow.bpmn.util.task import BpmnTaskFilter
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
@@ -60,6 +61,101 @@ class DiagramError(Exception):
         self.file, self.line, self.element, self.detail = file, line, element, message
         where = ":".join(str(p) for p in (file, line) if p)
         super().__init__(f"{where}: {element + ': ' if element else ''}{message}")
+
+
+# --- the workflow ------------------------------------------------------------------------------------
+
+
+def _tree_before(first: Task, second: Task) -> bool:
+    """Whether `first` comes before `second` in the task tree's depth-first order (a parent before its children,
+    children in their order): both climb towards the root, a step each in turn, until one reaches a task the
+    other has passed; there the branches they came up by decide. Costs the distance to that common ancestor,
+    which for parallel branches is the few steps back to their split, not the depth of a long case."""
+    if first is second:
+        return False
+    # ancestor id -> the child of that ancestor on the way up (None for the task itself)
+    passed: tuple[dict[UUID, UUID | None], dict[UUID, UUID | None]] = ({first.id: None}, {second.id: None})
+    current: list[Task | None] = [first, second]
+    while current[0] is not None or current[1] is not None:
+        for side in (0, 1):
+            task = current[side]
+            if task is None:
+                continue
+            other = passed[1 - side]
+            if task.id in other:
+                mine, theirs = passed[side][task.id], other[task.id]
+                if mine is None or theirs is None:  # one task is the other's ancestor: the ancestor comes first
+                    return (mine is None) == (side == 0)
+                order = task._children
+                return (order.index(mine) < order.index(theirs)) == (side == 0)
+            parent = task.parent
+            if parent is not None:
+                passed[side][parent.id] = task.id
+            current[side] = parent
+    raise ValueError("the two tasks share no root")
+
+
+def _in_tree_order(tasks: list[Task]) -> list[Task]:
+    if len(tasks) < 2:
+        return tasks
+    ordered: list[Task] = []
+    for task in tasks:  # insertion: the lists sorted here hold a handful of tasks
+        at = len(ordered)
+        while at > 0 and _tree_before(task, ordered[at - 1]):
+            at -= 1
+        ordered.insert(at, task)
+    return ordered
+
+
+_FLAT_FILTERS = frozenset({"state", "manual", "spec_name", "lane"})
+
+
+class _Workflow(BpmnWorkflow):
+    """The library's workflow, with the two searches it makes on every step read from its flat id → task map.
+
+    An engine step asks for the READY tasks (`get_tasks(state=READY)`) and every finished task updates the
+    WAITING ones (`update_waiting_tasks`); the library answers both by walking the task tree from its root,
+    through every task the case ever finished, so a step's cost grew with the case's history. Unfinished tasks
+    are found here by their state in the map, and put in the order the walk would have given them (which
+    decides, for one, the order in which parallel branches' automatic steps run).
+
+    A case with subprocesses keeps the library's walks (none of our diagrams has one), as does any other
+    question. The library's walk also stops descending 1,000 tasks deep, so in a loop taken some 500 times it
+    stops finding the next step; the map has no such limit.
+    """
+
+    def get_tasks(self, first_task: Task | None = None, **kwargs: Any) -> list[Task]:
+        state = kwargs.get("state")
+        if (
+            first_task is not None
+            or self.subprocesses
+            or state is None
+            or state & ~TaskState.DEFINITE_MASK
+            or not kwargs.keys() <= _FLAT_FILTERS
+        ):
+            return super().get_tasks(first_task, **kwargs)
+        task_filter = BpmnTaskFilter(**kwargs)
+        return _in_tree_order(
+            [task for task in self.tasks.values() if task.state & state and task_filter.matches(task)]
+        )
+
+    def update_waiting_tasks(self) -> None:
+        if self.subprocesses:
+            super().update_waiting_tasks()
+            return
+        # The library updates them as its walk reaches them, so a task that starts waiting meanwhile further on
+        # is updated too, and one behind is not: the last task updated is kept as the walk's position.
+        position: Task | None = None
+        while True:
+            ahead = [
+                task
+                for task in self.tasks.values()
+                if task.state == TaskState.WAITING and (position is None or _tree_before(position, task))
+            ]
+            if not ahead:
+                return
+            position = _in_tree_order(ahead)[0]
+            position.task_spec._update(position)
 
 
 # --- serialization ---------------------------------------------------------------------------------
@@ -123,7 +219,7 @@ class _SharedSpecWorkflowConverter(BpmnWorkflowConverter):
     def from_dict(self, dct: dict[str, Any], spec: Any = None, subprocess_specs: Any = None) -> Any:
         if spec is None:
             return super().from_dict(dct)
-        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow = _Workflow(spec, subprocess_specs, deserializing=True)
         workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
         workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
         self.set_default_attributes(workflow, dct)
@@ -137,6 +233,7 @@ def _registry() -> Any:
     config[BpmnWorkflow] = _SharedSpecWorkflowConverter
     config[Task] = _MemoTaskConverter
     registry = BpmnWorkflowSerializer.configure(config)
+    registry.typenames[_Workflow] = registry.typenames[BpmnWorkflow]  # stored as the library's, read back as ours
     registry.register(Decimal, lambda v: {"value": str(v)}, lambda d: Decimal(d["value"]), "Decimal")
     registry.register(dt.date, lambda v: {"value": v.isoformat()}, lambda d: dt.date.fromisoformat(d["value"]), "date")
     registry.register(
@@ -420,7 +517,7 @@ class RunningProcess:
         sandbox: Sandbox,
     ) -> RunningProcess:
         spec, subprocesses = _restore_specs(spec_key, load_bundle)
-        workflow = BpmnWorkflow(spec, subprocesses, script_engine=PythonScriptEngine(_SandboxEnvironment(sandbox)))
+        workflow = _Workflow(spec, subprocesses, script_engine=PythonScriptEngine(_SandboxEnvironment(sandbox)))
         for task in workflow.get_tasks():
             task.data.update(data)
         return cls(workflow)
