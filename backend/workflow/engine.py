@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cmp_to_key
 from typing import Any
 from uuid import UUID
 
@@ -96,33 +97,28 @@ def _tree_before(first: Task, second: Task) -> bool:
 
 
 def _in_tree_order(tasks: list[Task]) -> list[Task]:
-    if len(tasks) < 2:
-        return tasks
-    ordered: list[Task] = []
-    for task in tasks:  # insertion: the lists sorted here hold a handful of tasks
-        at = len(ordered)
-        while at > 0 and _tree_before(task, ordered[at - 1]):
-            at -= 1
-        ordered.insert(at, task)
-    return ordered
+    return sorted(tasks, key=cmp_to_key(lambda first, second: -1 if _tree_before(first, second) else 1))
 
 
 _FLAT_FILTERS = frozenset({"state", "manual", "spec_name", "lane"})
 
 
 class _Workflow(BpmnWorkflow):
-    """The library's workflow, with the two searches it makes on every step read from its flat id → task map.
+    """The library's workflow, with its searches for unfinished tasks read from its flat id → task map.
 
-    An engine step asks for the READY tasks (`get_tasks(state=READY)`) and every finished task updates the
-    WAITING ones (`update_waiting_tasks`); the library answers both by walking the task tree from its root,
-    through every task the case ever finished, so a step's cost grew with the case's history. Unfinished tasks
-    are found here by their state in the map, and put in the order the walk would have given them (which
-    decides, for one, the order in which parallel branches' automatic steps run).
+    An engine step asks for the READY tasks (`get_tasks(state=READY)`), every finished task updates the
+    WAITING ones (`update_waiting_tasks`), and whether the case is over asks for any unfinished one
+    (`is_completed`); the library answers each by walking the task tree from its root, through every task the
+    case ever finished, so a step's cost grew with the case's history. Unfinished tasks are found here by their
+    state in the map, and put in the order the walk would have given them (which decides, for one, the order in
+    which parallel branches' automatic steps run). `RunningProcess` asks its questions the same way.
 
-    A case with subprocesses keeps the library's walks (none of our diagrams has one), as does any other
-    question. The library's walk also stops descending 1,000 tasks deep, so in a loop taken some 500 times it
-    stops finding the next step; the map has no such limit.
+    A case with subprocesses keeps the library's walks (none of our diagrams has one), as does any question
+    about finished tasks. The library's walk also stops descending 1,000 tasks deep, so in a loop taken some
+    200 times it stops finding the next step; the map has no such limit.
     """
+
+    completed: bool  # set by the library: whether the case is over
 
     def get_tasks(self, first_task: Task | None = None, **kwargs: Any) -> list[Task]:
         state = kwargs.get("state")
@@ -146,16 +142,20 @@ class _Workflow(BpmnWorkflow):
         # The library updates them as its walk reaches them, so a task that starts waiting meanwhile further on
         # is updated too, and one behind is not: the last task updated is kept as the walk's position.
         position: Task | None = None
-        while True:
-            ahead = [
-                task
-                for task in self.tasks.values()
-                if task.state == TaskState.WAITING and (position is None or _tree_before(position, task))
-            ]
-            if not ahead:
-                return
-            position = _in_tree_order(ahead)[0]
+        while ahead := [
+            task for task in self.get_tasks(state=TaskState.WAITING) if position is None or _tree_before(position, task)
+        ]:
+            position = ahead[0]
             position.task_spec._update(position)
+
+    def is_completed(self) -> bool:
+        if self.subprocesses:
+            return bool(super().is_completed())
+        if not self.completed:
+            # The newest tasks are the likely unfinished ones: read from the newest, a running case answers at once.
+            unfinished = any(task.state & TaskState.NOT_FINISHED_MASK for task in reversed(self.tasks.values()))
+            self.completed = not unfinished
+        return bool(self.completed)
 
 
 # --- serialization ---------------------------------------------------------------------------------
@@ -614,15 +614,6 @@ class RunningProcess:
         except (SpiffWorkflowException, ScriptError) as exc:
             raise _engine_error(exc) from exc
 
-    def _task_maps(self) -> list[dict[UUID, Task]]:
-        """The library's id → task maps of the case and of its subprocesses, oldest task first in each. Read
-        flat, they cost a fraction of a walk of the task tree (get_tasks), which grows with every step taken."""
-        return [self.workflow.tasks, *(subprocess.tasks for subprocess in self.workflow.subprocesses.values())]
-
-    def _all_tasks(self) -> Iterator[Task]:
-        for tasks in self._task_maps():
-            yield from tasks.values()
-
     def ready_user_tasks(self) -> list[ReadyTask]:
         return [
             ReadyTask(
@@ -633,24 +624,23 @@ class RunningProcess:
                 properties=dict(task.task_spec.extensions.get("properties", {})),
                 data=task.data,
             )
-            for task in self._all_tasks()
-            if task.state == TaskState.READY and task.task_spec.manual
+            for task in self.workflow.get_tasks(state=TaskState.READY, manual=True)
         ]
 
     def position(self) -> tuple[list[str], str | None]:
         """Where the case stands: the steps it waits at (most recently reached first), and the end it reached."""
         waiting = [
             task
-            for task in self._all_tasks()
-            if task.state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED) and task.task_spec.bpmn_id
+            for task in self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED)
+            if task.task_spec.bpmn_id
         ]
         waiting.sort(key=lambda task: task.last_state_change, reverse=True)
         if not self.completed:
             return [task.task_spec.bpmn_id for task in waiting], None  # no end reached: no look at the history
         ends = [
             task
-            for task in self._all_tasks()
-            if task.state == TaskState.COMPLETED and isinstance(task.task_spec, EndEvent) and task.task_spec.bpmn_id
+            for task in self.workflow.get_tasks(state=TaskState.COMPLETED)
+            if isinstance(task.task_spec, EndEvent) and task.task_spec.bpmn_id
         ]
         end = max(ends, key=lambda task: task.last_state_change).task_spec.bpmn_id if ends else None
         return [task.task_spec.bpmn_id for task in waiting], end
@@ -737,13 +727,8 @@ class RunningProcess:
 
     @property
     def completed(self) -> bool:
-        """Whether no task is left unfinished. The newest tasks are the likely unfinished ones: read from the
-        newest, a running case answers at its first task, where the library's is_completed walks the tree."""
-        if self.workflow.completed:
-            return True
-        return not any(
-            task.state & TaskState.NOT_FINISHED_MASK for tasks in self._task_maps() for task in reversed(tasks.values())
-        )
+        """Whether no task is left unfinished."""
+        return bool(self.workflow.is_completed())
 
     def cancel(self) -> None:
         self.workflow.cancel()
