@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Field, Model
+from django.db.models import CharField, Field, Model, TextField
 
 M = TypeVar("M", bound=Model)
 Converter = Callable[[Any, Any, BaseDatabaseWrapper], Any]
@@ -38,6 +38,7 @@ class Columns(Generic[M]):
         self.fields: list[Field[Any, Any]] = [f for f in model._meta.concrete_fields if f.name not in leave_out]
         self.attnames = [f.attname for f in self.fields]
         self._converters: dict[str, list[tuple[list[Converter], Any]]] = {}
+        self._templates: dict[str, tuple[list[Field[Any, Any]], str, str]] = {}
 
     def __len__(self) -> int:
         return len(self.fields)
@@ -66,6 +67,33 @@ class Columns(Generic[M]):
         marks = ", ".join(["%s"] * len(fields))
         table = quote(str(self.model._meta.db_table))
         return f"INSERT INTO {table} ({columns}) VALUES ({marks})", values  # noqa: S608 - names from the model
+
+    def rows(
+        self, connection: BaseDatabaseWrapper, instances: Sequence[M], *, alias: str
+    ) -> tuple[str, str, list[Any]]:
+        """New instances as rows to insert from a `SELECT …, alias.* FROM …, <values>` (the other columns, such
+        as a key returned by an earlier statement, left out of these `Columns`): their column names, the
+        `(VALUES …) AS alias (names)` clause and its parameters, each value prepared as `insert` prepares it and
+        cast to its column's type (text for character columns, which a cast to varchar(n) would cut short)."""
+        fields, names, row = self._row_template(connection)
+        parameters = [
+            f.get_db_prep_save(f.pre_save(instance, True), connection) for instance in instances for f in fields
+        ]
+        return names, f"(VALUES {', '.join([row] * len(instances))}) AS {alias} ({names})", parameters
+
+    def _row_template(self, connection: BaseDatabaseWrapper) -> tuple[list[Field[Any, Any]], str, str]:
+        found = self._templates.get(connection.vendor)
+        if found is None:
+            quote = connection.ops.quote_name
+            fields = [f for f in self.fields if not f.primary_key]
+            casts = ["text" if isinstance(f, (CharField, TextField)) else f.db_type(connection) for f in fields]
+            found = (
+                fields,
+                ", ".join(quote(str(f.column)) for f in fields),
+                "(" + ", ".join(f"%s::{cast}" for cast in casts) + ")",
+            )
+            self._templates[connection.vendor] = found
+        return found
 
     def build(self, connection: BaseDatabaseWrapper, values: Sequence[Any]) -> M:
         """The instance of these columns' values (a slice of a row, in `select` order)."""

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from backend.accounts.models import User
-from backend.core.rows import assignments
+from backend.core.rows import Columns, assignments
 from signing import evidence
 
 from .models import HistoryEvent, ProcessInstance
@@ -143,6 +143,10 @@ class HistoryChain:
         return True
 
 
+# An event's columns but its case's, which the statement takes from the row it has just updated.
+_EVENT_COLUMNS = Columns(HistoryEvent, leave_out=["instance"])
+
+
 def _write(
     instance: ProcessInstance,
     columns: dict[str, Any],
@@ -173,31 +177,13 @@ def _write(
         if not events:
             cursor.execute(update, parameters)
             return [] if cursor.fetchone() is not None else None
-        rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(events))
+        names, rows, row_parameters = _EVENT_COLUMNS.rows(connection, events, alias="e")
         cursor.execute(
-            f"WITH head AS ({update}) INSERT INTO {HistoryEvent._meta.db_table} "  # noqa: S608 - names from the models
-            "(instance_id, seq, kind, actor_id, at, payload, prev_hash, hash) "
-            "SELECT head.id, e.seq::integer, e.kind, e.actor_id::bigint, e.at::timestamptz, e.payload::jsonb, "
-            f"e.prev_hash, e.hash FROM head, (VALUES {rows}) AS e (seq, kind, actor_id, at, payload, prev_hash, hash) "
-            "ORDER BY e.seq RETURNING id, seq",
-            [
-                *parameters,
-                *(
-                    value
-                    for event in events
-                    for value in (
-                        event.seq,
-                        event.kind,
-                        event.actor_id,
-                        event.at,
-                        canonical_json(event.payload),
-                        event.prev_hash,
-                        event.hash,
-                    )
-                ),
-            ],
+            f"WITH head AS ({update}) INSERT INTO {HistoryEvent._meta.db_table} (instance_id, {names}) "  # noqa: S608 - names from the models
+            f"SELECT head.id, e.* FROM head, {rows} ORDER BY e.seq RETURNING id, seq",
+            [*parameters, *row_parameters],
         )
-        ids = dict((seq, pk) for pk, seq in cursor.fetchall())
+        ids = {seq: pk for pk, seq in cursor.fetchall()}
     return [ids[event.seq] for event in events] if ids else None
 
 

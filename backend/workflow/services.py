@@ -520,6 +520,9 @@ def _task_sla_timers(task: HumanTask, properties: dict[str, str], now: datetime)
 
 
 _TASK_COLUMNS = Columns(HumanTask)
+# A new task's candidates and timers, without their task (the statement that inserts the task returns its id).
+_CANDIDATE_COLUMNS = Columns(TaskCandidate, leave_out=["task"])
+_TIMER_COLUMNS = Columns(Timer, leave_out=["task"])
 
 
 def _task_insert(task: HumanTask, candidates: list[TaskCandidate], timers: list[Timer]) -> None:
@@ -532,21 +535,16 @@ def _task_insert(task: HumanTask, candidates: list[TaskCandidate], timers: list[
         return
     insert, parameters = _TASK_COLUMNS.insert(connection, task)
     statement = f"WITH task AS ({insert} RETURNING id)"
-    if candidates:
-        rows = ", ".join(["(%s, %s)"] * len(candidates))
-        statement += (
-            f", candidates AS (INSERT INTO {TaskCandidate._meta.db_table} (task_id, user_id, acting_for_id, is_open) "  # noqa: S608 - names from the models
-            f"SELECT task.id, c.user_id::bigint, c.acting_for_id::bigint, true FROM task, (VALUES {rows}) "
-            "AS c (user_id, acting_for_id))"
-        )
-        parameters += [value for c in candidates for value in (c.user_id, c.acting_for_id)]
-    if timers:
-        rows = ", ".join(["(%s, %s)"] * len(timers))
-        statement += (
-            f", timers AS (INSERT INTO {Timer._meta.db_table} (instance_id, kind, task_id, due_at, cancelled) "  # noqa: S608 - names from the models
-            f"SELECT %s, t.kind, task.id, t.due_at::timestamptz, false FROM task, (VALUES {rows}) AS t (kind, due_at))"
-        )
-        parameters += [task.instance_id, *(value for t in timers for value in (t.kind, t.due_at))]
+    dependent: list[tuple[str, Columns[Any], list[Any]]] = [
+        ("candidates", _CANDIDATE_COLUMNS, candidates),
+        ("timers", _TIMER_COLUMNS, timers),
+    ]
+    for name, columns, rows in dependent:
+        if rows:
+            names, values, row_parameters = columns.rows(connection, rows, alias="r")
+            table = columns.model._meta.db_table
+            statement += f", {name} AS (INSERT INTO {table} (task_id, {names}) SELECT task.id, r.* FROM task, {values})"  # noqa: S608 - names from the models
+            parameters += row_parameters
     with connection.cursor() as cursor:
         cursor.execute(statement + " SELECT id FROM task", parameters)  # noqa: S608 - names from the models
         (task.pk,) = cursor.fetchone()
